@@ -1,0 +1,43 @@
+"""Course-wide settings read from the environment.
+
+Two switches matter to every lesson and test:
+
+* ``INCEPTION_COURSE_FAST=1`` (fast mode) shrinks images, widths and step counts so that the whole
+  course runs on a 2-core CPU in minutes. Notebooks read :func:`is_fast` instead of hard-coding sizes,
+  so the same notebook runs full size on a GPU without edits.
+* ``INCEPTION_COURSE_DATA`` moves the data root (downloads, extracted archives, caches).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+FAST_ENV = "INCEPTION_COURSE_FAST"
+DATA_ENV = "INCEPTION_COURSE_DATA"
+DEFAULT_DATA_ROOT = Path.home() / ".cache" / "inception_course"
+
+
+def is_fast() -> bool:
+    """True when fast mode is on (``INCEPTION_COURSE_FAST`` is 1/true/yes/on)."""
+    return os.environ.get(FAST_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def data_root(root: str | os.PathLike | None = None) -> Path:
+    """The folder that holds data sets: ``root`` if given, else ``$INCEPTION_COURSE_DATA``,
+    else ``~/.cache/inception_course``."""
+    if root is not None:
+        return Path(root).expanduser()
+    env = os.environ.get(DATA_ENV)
+    return Path(env).expanduser() if env else DEFAULT_DATA_ROOT
+
+
+def default_device() -> torch.device:
+    """CUDA when available, else Apple's MPS, else the CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
