@@ -60,18 +60,6 @@ def scale_channels(channels: int, width: float) -> int:
     return max(1, int(math.floor(channels * width + 0.5)))
 
 
-def out_channels_of(module: nn.Module) -> int:
-    """Number of output channels of a branch: the last conv's filter count.
-
-    Pooling-only branches pass their input channels through and have no conv; callers that
-    need those must add the input channels themselves.
-    """
-    convs = [m for m in module.modules() if isinstance(m, nn.Conv2d)]
-    if not convs:
-        raise ValueError("branch has no convolution; its width equals its input's")
-    return convs[-1].out_channels
-
-
 class InceptionBlock(nn.Module):
     """Run every branch on the same input and concatenate the results along channels."""
 

@@ -1,0 +1,44 @@
+"""Evaluation as the paper did it: top-k error, 1/12/144 crops, ensembles, paper-layout tables, predictions.
+
+* :func:`crops` - the views of one un-cropped image under ``"single"``, ``"12"`` or ``"144"``;
+* :func:`topk_error` - top-k error (percent) of a batch of scores;
+* :func:`evaluate` - a network or :class:`Ensemble` over a data set -> :class:`EvalResult`
+  (batched, autocast on GPU, ``limit`` and ``resume_path`` for long 144-crop runs);
+* :func:`results_table` - paper rows (:data:`PAPER_TABLES`) and measured ones, side by side;
+* :func:`save_record` / :func:`load_record` - results with provenance in a JSON file;
+* :func:`predict` - the top-5 ImageNet classes of a photo.
+
+Published weights come from ``create_model(name, pretrained=True)`` (see
+:mod:`inception_course.models.pretrained` and ``docs/pretrained.md``).
+"""
+
+from .crops import SCHEMES, crops, scales_for
+from .ensemble import Ensemble
+from .evaluate import evaluate, evaluation_dataset, raw_image_transform
+from .metrics import topk_accuracy, topk_correct, topk_error
+from .predict import predict
+from .records import EvalResult, load_record, save_record
+from .tables import PAPER_NAMES, PAPER_TABLES, ResultRow, ResultsTable, paper_results, results_table
+
+__all__ = [
+    "SCHEMES",
+    "crops",
+    "scales_for",
+    "Ensemble",
+    "evaluate",
+    "evaluation_dataset",
+    "raw_image_transform",
+    "topk_accuracy",
+    "topk_correct",
+    "topk_error",
+    "predict",
+    "EvalResult",
+    "load_record",
+    "save_record",
+    "PAPER_NAMES",
+    "PAPER_TABLES",
+    "ResultRow",
+    "ResultsTable",
+    "paper_results",
+    "results_table",
+]

@@ -1,0 +1,220 @@
+"""Evaluate a network (or an :class:`~inception_course.evaluation.Ensemble`) the way the paper did.
+
+Every image is cut into the views of a crop scheme (:func:`~inception_course.evaluation.crops`),
+the views run through the network in batches on the device (under autocast on a GPU), and the
+softmax outputs of one image's views are averaged before its top-k counts are taken.
+
+Un-cropped images
+-----------------
+Multi-crop schemes need the *whole* image, so the data set must not crop or resize: build it with
+``transform=raw_image_transform()`` (pixels to [-1, 1], nothing else), or simply call
+:func:`evaluation_dataset`. The ``"single"`` scheme then does the usual resize + central crop
+itself, so one data set serves all three schemes. Images of different sizes are fine: views are cut
+per image, and all views have the same size.
+
+Long runs
+---------
+``limit=N`` evaluates the first N images only. With ``resume_path``, the running counts are written
+(atomically) to that JSON file after every batch; running the same call again continues from where
+an interrupted run stopped (and a larger ``limit`` extends a finished one).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+import torchvision
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, Subset
+from torchvision.transforms import v2
+from tqdm.auto import tqdm
+
+from ..config import default_device
+from ..data import build_dataset
+from ..data.transforms import input_spec, to_signed_unit_range, to_uint8_tensor
+from ..models.pretrained import to_model_input
+from .crops import SCHEMES, crops
+from .metrics import DEFAULT_KS, topk_correct
+from .records import EvalResult, write_json_atomic
+
+PARTIAL_FORMAT = "inception_course.evaluation.partial"
+
+
+def raw_image_transform() -> v2.Transform:
+    """PIL image or ``uint8`` tensor -> float ``(3, H, W)`` tensor in [-1, 1], *not* resized or cropped."""
+    return v2.Compose([to_uint8_tensor(), to_signed_unit_range()])
+
+
+def evaluation_dataset(
+    name: str, split: str = "val", root: str | os.PathLike | None = None, **options: Any
+) -> Dataset:
+    """``build_dataset(name, split, ...)`` yielding un-cropped [-1, 1] images, ready for :func:`evaluate`."""
+    return build_dataset(name, split, root=root, transform=raw_image_transform(), **options)
+
+
+def crop_settings(model: nn.Module, crop_size: int | None = None) -> dict[str, Any]:
+    """Crop size, crop fraction and resampling for ``model``: its ``default_image_size``, and the
+    reference preprocessing of its weights (:func:`inception_course.data.transforms.input_spec`) when known."""
+    name = (getattr(model, "pretrained_cfg", None) or {}).get("model")
+    spec = input_spec(name)
+    return {
+        "crop_size": crop_size or getattr(model, "default_image_size", spec.image_size),
+        "crop_fraction": spec.crop_fraction,
+        "interpolation": spec.interpolation.value,
+    }
+
+
+def network_name(model: nn.Module) -> str:
+    """A readable name: the registered name of loaded weights, the members of an ensemble, or the class."""
+    cfg = getattr(model, "pretrained_cfg", None) or {}
+    if "model" in cfg:
+        return f"{cfg['model']} ({cfg['weights']})"
+    members = getattr(model, "members", None)
+    if members is not None:
+        return " + ".join(network_name(member) for member in members)
+    return type(model).__name__
+
+
+class _Views(Dataset):
+    """Wraps a data set of un-cropped images so that item ``i`` is ``(views of image i, label)``.
+
+    Cutting views here lets DataLoader workers do it in parallel with the network.
+    """
+
+    def __init__(self, dataset: Dataset, scheme: str, settings: dict[str, Any]) -> None:
+        self.dataset, self.scheme, self.settings = dataset, scheme, settings
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        image, label = self.dataset[index]
+        if not isinstance(image, torch.Tensor):
+            raise ValueError(
+                f"evaluate() needs image tensors, the data set gave {type(image).__name__}: build it with "
+                "transform=inception_course.evaluation.raw_image_transform() (see evaluation_dataset)"
+            )
+        return crops(image, self.scheme, **self.settings), int(label)
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return platform.processor() or platform.machine()
+
+
+def _stack_views(items: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.cat([views for views, _ in items]), torch.tensor([label for _, label in items])
+
+
+def _load_partial(path: Path | None, settings: dict[str, Any], ks: Sequence[int]) -> tuple[int, dict[int, int]]:
+    """``(images done, top-k counts)`` from an earlier run's partial file, or a fresh start."""
+    if path is None or not path.exists():
+        return 0, {k: 0 for k in ks}
+    state = json.loads(path.read_text(encoding="utf-8"))
+    if state.get("format") != PARTIAL_FORMAT or state.get("settings") != settings:
+        raise ValueError(
+            f"{path} holds a run with other settings ({state.get('settings')}) than this one ({settings}); "
+            "pass another resume_path, or delete the file to start over"
+        )
+    return state["n_done"], {int(k): v for k, v in state["correct"].items()}
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    dataset: Dataset,
+    scheme: str = "single",
+    batch_size: int = 64,
+    device: str | torch.device | None = None,
+    amp: bool | None = None,
+    limit: int | None = None,
+    resume_path: str | os.PathLike | None = None,
+    ks: Sequence[int] = DEFAULT_KS,
+    crop_size: int | None = None,
+    num_workers: int = 0,
+    name: str | None = None,
+) -> EvalResult:
+    """Top-k counts of ``model`` over ``dataset`` (un-cropped [-1, 1] images) under a crop ``scheme``.
+
+    Args:
+        scheme: ``"single"``, ``"12"`` or ``"144"`` (see :mod:`~inception_course.evaluation.crops`).
+        batch_size: views per forward pass (a 144-crop image takes several passes at 64).
+        device: default: CUDA, else MPS, else CPU (the model is moved there and left there).
+        amp: autocast (float16 on CUDA, bfloat16 elsewhere); default: on with CUDA only.
+        limit: evaluate the first ``limit`` images only.
+        resume_path: a JSON file for the running counts; an interrupted call resumes from it.
+        crop_size: default: the model's ``default_image_size``.
+        num_workers: DataLoader worker processes that decode images and cut views.
+        name: the network's name in tables (default: :func:`network_name`).
+    """
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown crop scheme {scheme!r}; choose one of: {', '.join(SCHEMES)}")
+    device = torch.device(device) if device is not None else default_device()
+    amp = device.type == "cuda" if amp is None else amp
+    amp_dtype = torch.float16 if device.type == "cuda" else torch.bfloat16  # CPUs autocast to bfloat16
+    settings = crop_settings(model, crop_size)
+    total = len(dataset) if limit is None else min(limit, len(dataset))
+    name = name or network_name(model)
+    run = {"network": name, "scheme": scheme, "dataset_size": len(dataset), **settings}
+    resume_path = Path(resume_path) if resume_path is not None else None
+    done, correct = _load_partial(resume_path, run, ks)
+    if done > total:
+        raise ValueError(f"{resume_path} already counts {done} images, more than limit={limit}")
+
+    was_training = model.training
+    model.eval().to(device)
+    n_views = SCHEMES[scheme]
+    loader = DataLoader(
+        Subset(_Views(dataset, scheme, settings), range(done, total)),
+        batch_size=max(1, batch_size // n_views),
+        num_workers=num_workers,
+        collate_fn=_stack_views,
+        pin_memory=device.type == "cuda",
+    )
+    progress = tqdm(total=total, initial=done, desc=f"{name} {scheme}-crop", unit="img")
+    try:
+        for views, labels in loader:
+            views = views.to(device, non_blocking=True)
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp):
+                probabilities = torch.cat(
+                    [model(to_model_input(chunk, model)).float().softmax(dim=1) for chunk in views.split(batch_size)]
+                )
+            averaged = probabilities.view(len(labels), n_views, -1).mean(dim=1)
+            for k, count in topk_correct(averaged, labels, ks).items():
+                correct[k] += count
+            done += len(labels)
+            progress.update(len(labels))
+            if resume_path is not None:
+                state = {"format": PARTIAL_FORMAT, "settings": run, "n_done": done, "correct": correct}
+                write_json_atomic(resume_path, state)
+    finally:
+        progress.close()
+        model.train(was_training)
+
+    provenance = {
+        **run,
+        "device": str(device),
+        "device_name": _device_name(device),
+        "amp": amp,
+        "batch_size": batch_size,
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "weights": (getattr(model, "pretrained_cfg", None) or {}).get("weights"),
+    }
+    return EvalResult(
+        network=name,
+        scheme=scheme,
+        n_images=done,
+        correct=correct,
+        dataset=getattr(dataset, "name", None) or type(dataset).__name__,
+        models=len(getattr(model, "members", [model])),
+        provenance=provenance,
+    )

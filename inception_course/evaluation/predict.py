@@ -1,0 +1,82 @@
+"""``predict(model, image)``: the top-5 classes of one photo, with probabilities.
+
+The photo goes through the same evaluation transform as the data sets
+(:func:`inception_course.data.transforms_for`: resize, central crop, pixels to [-1, 1]), then
+through :func:`~inception_course.models.pretrained.to_model_input`, so published weights that expect
+another normalisation get it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import torch
+from PIL import Image
+from torch import nn
+
+from ..data import imagenet_class_names, transforms_for
+from ..data.folder import load_rgb
+from ..models.pretrained import to_model_input
+from .crops import central_crop
+from .evaluate import crop_settings
+
+ImageInput = str | os.PathLike | Image.Image | torch.Tensor
+
+
+def _prepare(image: ImageInput, model: nn.Module, image_size: int | None) -> torch.Tensor:
+    """One ``(1, 3, S, S)`` [-1, 1] batch from a path, a PIL image, or a tensor."""
+    settings = crop_settings(model, image_size)
+    if isinstance(image, (str, os.PathLike)):
+        image = load_rgb(os.fspath(image))
+    if isinstance(image, torch.Tensor) and image.is_floating_point():
+        # Already in [-1, 1]: only the geometry of the evaluation transform is left to do.
+        if image.dim() == 4 and len(image) == 1:
+            image = image[0]
+        if image.dim() != 3:
+            raise ValueError(f"predict() takes one image (C, H, W), got a tensor of shape {tuple(image.shape)}")
+        return central_crop(image, settings["crop_size"], settings["crop_fraction"], settings["interpolation"])[None]
+    if not isinstance(image, (Image.Image, torch.Tensor)):
+        raise ValueError(
+            f"predict() takes a file path, a PIL image or an image tensor, got {type(image).__name__}"
+        )
+    name = (getattr(model, "pretrained_cfg", None) or {}).get("model")
+    transform = transforms_for(name, settings["crop_size"], train=False, crop_fraction=settings["crop_fraction"])
+    return transform(image)[None]
+
+
+@torch.no_grad()
+def predict(
+    model: nn.Module,
+    image: ImageInput,
+    topk: int = 5,
+    class_names: Sequence[str] | None = None,
+    image_size: int | None = None,
+) -> list[tuple[str, float]]:
+    """The ``topk`` most probable ``(class name, probability)`` pairs for ``image``.
+
+    ``image`` is a file path, a PIL image, a ``uint8`` tensor ``(3, H, W)``, or a float tensor
+    already in [-1, 1]; it is resized and centre-cropped to ``image_size`` (default: the model's
+    ``default_image_size``). ``class_names`` default to the 1000 ImageNet names for a 1000-class
+    model; pass ``dataset.classes`` for a network trained on another data set.
+    """
+    outputs = getattr(model, "num_classes", None)
+    if class_names is None:
+        if outputs != 1000:
+            raise ValueError(
+                f"this model has {outputs} classes, not ImageNet's 1000: pass class_names (e.g. dataset.classes)"
+            )
+        class_names = imagenet_class_names()
+    batch = _prepare(image, model, image_size)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        logits = model(to_model_input(batch.to(device), model))
+    finally:
+        model.train(was_training)
+    probabilities = logits.float().softmax(dim=1)[0]
+    if len(class_names) != len(probabilities):
+        raise ValueError(f"{len(class_names)} class names for a model with {len(probabilities)} outputs")
+    top = probabilities.topk(min(topk, len(probabilities)))
+    return [(class_names[i], float(p)) for p, i in zip(top.values.tolist(), top.indices.tolist())]

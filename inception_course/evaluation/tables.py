@@ -1,0 +1,151 @@
+"""Results in the paper's layout (network, crops, top-1 error, top-5 error), paper and measured side by side.
+
+:data:`PAPER_TABLES` holds the published rows of Tables 1-4 of Szegedy et al., "Inception-v4,
+Inception-ResNet and the Impact of Residual Connections on Learning" (AAAI 2017), copied from the
+paper's text. Every row says where it comes from: ``"paper, Table 3"`` or ``"measured, ..."``, so
+a reader never mistakes a number measured here (perhaps on a synthetic set, on a CPU) for a
+published one. Note the paper's own caveat: Table 1 is on the non-blacklisted part of the ILSVRC-2012
+validation set, Tables 2-4 on all 50,000 images.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from .records import EvalResult
+
+# Our model names -> the paper's network names, for side-by-side rows.
+PAPER_NAMES = {
+    "googlenet": "GoogLeNet",
+    "inception_v2": "BN-Inception",
+    "inception_v3": "Inception-v3",
+    "inception_v4": "Inception-v4",
+    "inception_resnet_v1": "Inception-ResNet-v1",
+    "inception_resnet_v2": "Inception-ResNet-v2",
+}
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One table row. Errors in percent (``None`` where the paper prints N/A)."""
+
+    network: str
+    crops: str
+    top1_error: float | None
+    top5_error: float | None
+    source: str
+    models: int = 1
+
+    @classmethod
+    def from_result(cls, result: EvalResult) -> "ResultRow":
+        where = result.provenance.get("device", "?")
+        source = f"measured, {result.n_images} images of {result.dataset or '?'} on {where}"
+        top1, top5 = (result.error(k) if k in result.correct else None for k in (1, 5))
+        return cls(result.network, result.scheme.replace("single", "1"), top1, top5, source, result.models)
+
+
+def _paper(table: int, rows: Iterable[tuple]) -> tuple[ResultRow, ...]:
+    source = f"paper, Table {table}"
+    return tuple(ResultRow(*row[:4], source=source, models=row[4] if len(row) > 4 else 1) for row in rows)
+
+
+PAPER_TABLES: dict[int, tuple[ResultRow, ...]] = {
+    # Table 1: single crop, single model (non-blacklisted ILSVRC-2012 validation images).
+    1: _paper(1, [
+        ("BN-Inception", "1", 25.2, 7.8),
+        ("Inception-v3", "1", 21.2, 5.6),
+        ("Inception-ResNet-v1", "1", 21.3, 5.5),
+        ("Inception-v4", "1", 20.0, 5.0),
+        ("Inception-ResNet-v2", "1", 19.9, 4.9),
+    ]),
+    # Table 2: 10/12 crops, single model (all 50,000 validation images). The ResNet row is as the
+    # AAAI text prints it (the same numbers as BN-Inception in Table 1).
+    2: _paper(2, [
+        ("ResNet (He et al. 2015)", "10", 25.2, 7.8),
+        ("Inception-v3", "12", 19.8, 4.6),
+        ("Inception-ResNet-v1", "12", 19.8, 4.6),
+        ("Inception-v4", "12", 18.7, 4.2),
+        ("Inception-ResNet-v2", "12", 18.7, 4.1),
+    ]),
+    # Table 3: 144 crops, single model (all 50,000); the caption adds ResNet-151's 'dense' result.
+    3: _paper(3, [
+        ("ResNet-151 (He et al. 2015)", "dense", 19.4, 4.5),
+        ("Inception-v3", "144", 18.9, 4.3),
+        ("Inception-ResNet-v1", "144", 18.8, 4.3),
+        ("Inception-v4", "144", 17.7, 3.8),
+        ("Inception-ResNet-v2", "144", 17.8, 3.7),
+    ]),
+    # Table 4: ensembles of N models, 144 crops (ResNet: dense); v4(+Residual) = 1 v4 + 3 IR-v2.
+    4: _paper(4, [
+        ("ResNet (He et al. 2015)", "dense", None, 3.6, 6),
+        ("Inception-v3", "144", 17.3, 3.6, 4),
+        ("Inception-v4(+Residual)", "144", 16.4, 3.1, 4),
+    ]),
+}
+
+
+def paper_results(tables: int | Sequence[int] = (1, 2, 3, 4)) -> list[ResultRow]:
+    """The published rows of the paper's ``tables`` (1-4)."""
+    tables = [tables] if isinstance(tables, int) else list(tables)
+    unknown = [t for t in tables if t not in PAPER_TABLES]
+    if unknown:
+        raise ValueError(f"the paper has Tables 1-4 of results, not {unknown}")
+    return [row for t in tables for row in PAPER_TABLES[t]]
+
+
+def _percent(value: float | None) -> str:
+    return "N/A" if value is None else f"{value:.1f}%"
+
+
+class ResultsTable:
+    """Rows in the paper's layout; ``print(table)`` for text, displayed as HTML in a notebook."""
+
+    def __init__(self, rows: Sequence[ResultRow], title: str = "") -> None:
+        self.rows, self.title = list(rows), title
+
+    def _columns(self) -> list[tuple[str, list[str]]]:
+        columns = [("Network", [r.network for r in self.rows]), ("Crops", [r.crops for r in self.rows])]
+        if any(r.models != 1 for r in self.rows):
+            columns.append(("Models", [str(r.models) for r in self.rows]))
+        columns += [
+            ("Top-1 error", [_percent(r.top1_error) for r in self.rows]),
+            ("Top-5 error", [_percent(r.top5_error) for r in self.rows]),
+            ("Source", [r.source for r in self.rows]),
+        ]
+        return columns
+
+    def __str__(self) -> str:
+        columns = self._columns()
+        widths = [max(len(head), *(len(cell) for cell in cells)) if cells else len(head) for head, cells in columns]
+
+        def line(cells: list[str]) -> str:
+            return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip()
+
+        lines = [self.title] if self.title else []
+        lines += [line([head for head, _ in columns]), line(["-" * width for width in widths])]
+        lines += [line([cells[i] for _, cells in columns]) for i in range(len(self.rows))]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        columns = self._columns()
+        head = "".join(f"<th>{html.escape(name)}</th>" for name, _ in columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(cells[i])}</td>" for _, cells in columns) + "</tr>"
+            for i in range(len(self.rows))
+        )
+        caption = f"<caption>{html.escape(self.title)}</caption>" if self.title else ""
+        return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def results_table(
+    *results: EvalResult | ResultRow, paper: int | Sequence[int] | None = None, title: str = ""
+) -> ResultsTable:
+    """A :class:`ResultsTable` of the paper's ``paper`` table(s) (if given) followed by ``results``."""
+    rows = paper_results(paper) if paper is not None else []
+    rows += [r if isinstance(r, ResultRow) else ResultRow.from_result(r) for r in results]
+    return ResultsTable(rows, title)

@@ -1,0 +1,209 @@
+"""Compare a student's module with the library's, step by step, in plain words.
+
+The order of the checks is the order in which a student can act on them: does it run, is the
+output the right shape, is the parameter count right, and - with the library's weights copied in
+- does it compute the same thing. The first failing step stops the comparison, since later steps
+would only repeat the same mistake in other words.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from .result import Report
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of trainable numbers in ``module``."""
+    return sum(p.numel() for p in module.parameters())
+
+
+def shape_of(value: Any) -> str:
+    """A tensor's shape as ``(2, 384, 35, 35)``, or the type name of anything else."""
+    return str(tuple(value.shape)) if isinstance(value, torch.Tensor) else type(value).__name__
+
+
+def run(module: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
+    """Call ``module(*args)`` without gradients; return ``(output, None)`` or ``(None, error)``."""
+    try:
+        with torch.no_grad():
+            return module(*args), None
+    except Exception as error:  # noqa: BLE001 - any error in student code becomes a message
+        return None, f"{type(error).__name__}: {error}"
+
+
+def randomize_batchnorm(module: nn.Module, seed: int = 0) -> None:
+    """Give every BatchNorm random statistics and affine weights, so that in eval mode each one
+    changes its input visibly (fresh BN layers are the identity and would hide a missing one)."""
+    generator = torch.Generator().manual_seed(seed)
+    for layer in module.modules():
+        if isinstance(layer, nn.BatchNorm2d):
+            size = layer.num_features
+            layer.running_mean.copy_(torch.randn(size, generator=generator) * 0.1)
+            layer.running_var.copy_(torch.rand(size, generator=generator) + 0.5)
+            layer.weight.data.copy_(torch.rand(size, generator=generator) + 0.5)
+            layer.bias.data.copy_(torch.randn(size, generator=generator) * 0.1)
+
+
+def copy_state_in_order(source: nn.Module, target: nn.Module) -> str | None:
+    """Copy ``source``'s weights and buffers into ``target`` entry by entry, in definition order.
+
+    Names may differ (a student may call a branch ``b1``); only the sequence of shapes must match.
+    Returns ``None`` on success, else the first mismatch in words.
+    """
+    source_state = list(source.state_dict().items())
+    target_state = list(target.state_dict().items())
+    if len(source_state) != len(target_state):
+        return f"it has {len(target_state)} weight and buffer tensors, the reference {len(source_state)}"
+    for (source_name, source_value), (target_name, target_value) in zip(source_state, target_state):
+        if source_value.shape != target_value.shape:
+            return (
+                f"its tensor {target_name} has shape {tuple(target_value.shape)} where the reference's"
+                f" {source_name} has {tuple(source_value.shape)}"
+            )
+    with torch.no_grad():
+        for (_, source_value), (_, target_value) in zip(source_state, target_state):
+            target_value.copy_(source_value)
+    return None
+
+
+def _shapes(module: nn.Module) -> list[tuple[int, ...]]:
+    return sorted(tuple(value.shape) for value in module.state_dict().values())
+
+
+def branch_summary(block: nn.Module) -> list[str]:
+    """One line per branch: its layers' kernel sizes and widths, e.g. ``1x1 conv 64 -> 3x3 conv 96``."""
+    lines = []
+    for branch in getattr(block, "branches", []):
+        steps = []
+        for layer in branch.modules():
+            if isinstance(layer, nn.Conv2d):
+                steps.append(f"{layer.kernel_size[0]}x{layer.kernel_size[1]} conv {layer.out_channels}")
+            elif isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)):
+                size = layer.kernel_size if isinstance(layer.kernel_size, int) else layer.kernel_size[0]
+                steps.append(f"{size}x{size} {'max' if isinstance(layer, nn.MaxPool2d) else 'avg'} pool")
+        lines.append(" -> ".join(steps))
+    return lines
+
+
+def _as_pair(value: Any) -> Any:
+    """``3`` and ``(3, 3)`` mean the same kernel, stride or padding: compare them as pairs."""
+    return (value, value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _pool_mismatch(student: nn.Module, reference: nn.Module) -> str | None:
+    """Describe the first pooling layer that differs from the reference's, if any."""
+    pools = (nn.MaxPool2d, nn.AvgPool2d)
+    mine = [m for m in student.modules() if isinstance(m, pools)]
+    theirs = [m for m in reference.modules() if isinstance(m, pools)]
+    if len(mine) != len(theirs):
+        return f"your block has {len(mine)} pooling layer(s), the reference {len(theirs)}"
+    for index, (a, b) in enumerate(zip(mine, theirs)):
+        if type(a) is not type(b):
+            return f"pooling layer {index} is {type(a).__name__}, the reference's is {type(b).__name__}"
+        for option in ("kernel_size", "stride", "padding", "count_include_pad"):
+            if hasattr(b, option) and _as_pair(getattr(a, option)) != _as_pair(getattr(b, option)):
+                hint = (
+                    " (count_include_pad=False averages only the real pixels at the border, as"
+                    " TensorFlow did when the network was trained)"
+                    if option == "count_include_pad" else ""
+                )
+                return (
+                    f"pooling layer {index} ({type(a).__name__}) has {option}={getattr(a, option)!r},"
+                    f" the reference {option}={getattr(b, option)!r}{hint}"
+                )
+    return None
+
+
+def compare_block(report: Report, student: Any, reference: nn.Module, x: torch.Tensor) -> None:
+    """Check that ``student`` behaves exactly like ``reference`` on input ``x``; fill ``report``.
+
+    ``reference`` should have randomised batch norms (see :func:`randomize_batchnorm`) so that
+    the final comparison notices a missing or extra BN.
+    """
+    layout = "; ".join(f"branch {i}: {line}" for i, line in enumerate(branch_summary(reference)))
+    if isinstance(student, type):
+        report.fail("you passed a class; pass a built block instead, e.g. MyBlock() rather than MyBlock")
+        return
+    if not isinstance(student, nn.Module):
+        report.fail(f"expected a torch.nn.Module, got {type(student).__name__}")
+        return
+    student.eval()
+    reference.eval()
+    expected, _ = run(reference, x)
+    output, error = run(student, x)
+    if error is not None:
+        hint = ""
+        if "Sizes of tensors must match" in error:
+            hint = (
+                ": the branches return different grid sizes, so they cannot be concatenated; a k x k"
+                " conv or pool with stride 1 keeps the grid only with padding k // 2"
+            )
+        report.fail(f"calling your block on an input of shape {shape_of(x)} raised {error}{hint}")
+        return
+    if not isinstance(output, torch.Tensor) or output.dim() != 4:
+        report.fail(f"your block should return a 4-D tensor like {shape_of(expected)}, it returned {shape_of(output)}")
+        return
+    report.ok("it runs on an input of shape " + shape_of(x))
+    if output.shape[2:] != expected.shape[2:]:
+        report.fail(
+            f"the output grid is {output.shape[2]}x{output.shape[3]}, expected {expected.shape[2]}x{expected.shape[3]}:"
+            " check the padding (a k x k conv with stride 1 keeps the grid with padding k // 2)"
+            " and the strides"
+        )
+    if output.shape[1] != expected.shape[1]:
+        report.fail(
+            f"the output has {output.shape[1]} channels, expected {expected.shape[1]}: the branches"
+            f" are concatenated, so their widths add up ({layout})"
+        )
+    if report.failed:
+        return
+    report.ok(f"output shape {shape_of(output)}")
+
+    student_count, reference_count = count_parameters(student), count_parameters(reference)
+    if student_count != reference_count:
+        message = (
+            f"your block has {student_count:,} parameters, the reference {reference_count:,}"
+            f" ({student_count - reference_count:+,})"
+        )
+        student_branches = getattr(student, "branches", None)
+        if student_branches is not None and len(student_branches) == len(reference.branches):
+            for index, (mine, theirs) in enumerate(zip(student_branches, reference.branches)):
+                if count_parameters(mine) != count_parameters(theirs):
+                    message += (
+                        f"; branch {index} has {count_parameters(mine):,}, the reference's branch"
+                        f" {index} ({branch_summary(reference)[index]}) has {count_parameters(theirs):,}"
+                    )
+        report.fail(message + ". Every conv is conv -> batch norm -> ReLU without bias (ConvBNReLU).")
+        return
+    report.ok(f"{student_count:,} parameters, as the reference")
+
+    mismatch = copy_state_in_order(reference, student)
+    if mismatch is not None:
+        same_layers = _shapes(student) == _shapes(reference)
+        report.fail(
+            ("you have the right layers but in another order, " if same_layers else "")
+            + f"so the reference's weights cannot be copied into your block ({mismatch}):"
+            f" build the branches and their layers in the reference's order ({layout})"
+        )
+        return
+    pool_problem = _pool_mismatch(student, reference)
+    if pool_problem is not None:
+        report.fail(pool_problem)
+        return
+    output, error = run(student, x)
+    if error is not None:
+        report.fail(f"with the reference's weights copied in, your block raised {error}")
+        return
+    if not torch.allclose(output, expected, rtol=1e-4, atol=1e-5):
+        worst = (output - expected).abs().max().item()
+        report.fail(
+            f"with the reference's weights copied in, your block computes something else (largest"
+            f" difference {worst:.3g}): check each branch's kernel sizes, paddings and pooling"
+            f" type, that every conv has its batch norm and ReLU, and the branch order ({layout})"
+        )
+        return
+    report.ok("with the reference's weights it computes exactly the reference's output")

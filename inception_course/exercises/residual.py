@@ -1,0 +1,115 @@
+"""Lesson 5's exercise: the forward pass of an Inception-ResNet block, residual scaling included.
+
+The student writes a class with the constructor of
+:class:`~inception_course.models.layers.ResidualInceptionBlock`
+(``branches, concat_channels, out_channels, scale``) and fills in ``forward``. The checker gives
+it the branches of Inception-ResNet-v2's 35x35 block and compares the result with the library's
+block for two scales; when the output is wrong it recognises the usual slips (scale missing,
+the sum scaled instead of the residual, ReLU or shortcut missing) by computing each of them.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Callable
+
+import torch
+from torch import nn
+
+from ..models.inception_resnet import RESNET_A_FILTERS, InceptionResNetA
+from .compare import randomize_batchnorm, run, shape_of
+from .result import CheckResult, Report
+
+SCALES = (0.17, 0.3)  # IR-v2's scale for its 35x35 blocks, and the top of the paper's 0.1-0.3 range
+
+
+def _slips(x: torch.Tensor, branches: torch.Tensor, residual: torch.Tensor, scale: float) -> dict[str, torch.Tensor]:
+    """What common wrong forward passes return, each with the advice that fixes it."""
+    relu = torch.relu
+    return {
+        "your forward returns the concatenated branches only: pass them through self.up, scale,"
+        " add the input x and apply the ReLU": branches,
+        "the residual is not scaled: multiply self.up(...) by self.scale before adding it to x": relu(x + residual),
+        "you scaled the whole sum; scale only the residual - the shortcut x is added unchanged":
+            relu(scale * (x + residual)),
+        "the ReLU after the addition is missing": x + scale * residual,
+        "the shortcut is missing: add the block's input x to the scaled residual": relu(scale * residual),
+        "the ReLU is applied before the addition; apply it to the sum": x + relu(scale * residual),
+    }
+
+
+def _same(output: object, expected: torch.Tensor) -> bool:
+    return (
+        isinstance(output, torch.Tensor)
+        and output.shape == expected.shape
+        and torch.allclose(output, expected, atol=1e-5)
+    )
+
+
+def _check_scale(report: Report, student_block: Callable[..., nn.Module], scale: float, x: torch.Tensor) -> None:
+    """Build the student's block with IR-v2's 35x35 branches at ``scale`` and compare its output."""
+    reference = InceptionResNetA(x.shape[1], RESNET_A_FILTERS["inception_resnet_v2"], scale)
+    randomize_batchnorm(reference)
+    reference.eval()
+    concat, depth = reference.up.in_channels, reference.up.out_channels
+    student, error = run(student_block, copy.deepcopy(list(reference.branches)), concat, depth, scale)
+    if error is not None:
+        name = getattr(student_block, "__name__", "your class")
+        report.fail(f"building it as {name}(branches, {concat}, {depth}, {scale}) raised {error}")
+        return
+    up = getattr(student, "up", None)
+    if not isinstance(up, nn.Conv2d) or up.weight.shape != reference.up.weight.shape:
+        report.fail(
+            f"the block needs self.up, the 1x1 'filter expansion' conv from {concat} to {depth}"
+            f" channels, so that the residual can be added to the input; found {up!r}"
+        )
+        return
+    up.load_state_dict(reference.up.state_dict())
+    if any(
+        isinstance(layer, nn.modules.batchnorm._BatchNorm) and not name.startswith("branches")
+        for name, layer in student.named_modules()
+    ):
+        report.fail(
+            "there is a batch norm outside the branches: the paper has none after the addition"
+            " (it saves memory), remove it"
+        )
+        return
+    output, error = run(student.eval(), x)
+    if error is not None:
+        report.fail(f"calling your block on an input of shape {shape_of(x)} raised {error}")
+        return
+    with torch.no_grad():
+        branches = torch.cat([branch(x) for branch in reference.branches], dim=1)
+        slips = _slips(x, branches, reference.up(branches), scale)
+        expected = reference(x)
+    if _same(output, expected):
+        report.ok(f"scale={scale}: relu(x + {scale} * up(concat(branches))) matches the library's block")
+        return
+    advice = next((advice for advice, wrong in slips.items() if _same(output, wrong)), None)
+    if advice is not None:
+        report.fail(advice)
+    elif not isinstance(output, torch.Tensor) or output.shape != expected.shape:
+        report.fail(f"the output has shape {shape_of(output)}; a residual block keeps its input's {shape_of(expected)}")
+    else:
+        hint = "use self.scale, not a fixed number" if report.checks else "check the order of the operations"
+        report.fail(
+            f"with scale={scale} the output differs from relu(x + scale * self.up(concat)) by up to"
+            f" {(output - expected).abs().max().item():.3g}: {hint}"
+        )
+
+
+def check_residual_scaling(student_block: Callable[..., nn.Module], verbose: bool = True) -> CheckResult:
+    """Check a residual block class whose ``forward`` should compute
+    ``relu(x + scale * up(concat(branches(x))))`` - with no batch norm after the addition."""
+    report = Report("Exercise: the residual block with scaling")
+    if isinstance(student_block, nn.Module):
+        report.fail("pass the class itself (e.g. MyResidualBlock), not a built block: the checker builds it")
+        return report.finish(verbose)
+    x = torch.randn(2, 320, 17, 17, generator=torch.Generator().manual_seed(1))
+    for scale in SCALES:
+        _check_scale(report, student_block, scale, x)
+        if report.failed:
+            break
+    else:
+        report.ok("no batch norm after the addition")
+    return report.finish(verbose)

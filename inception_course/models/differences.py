@@ -1,0 +1,221 @@
+"""Where the papers' figures and the reference code disagree, in one table.
+
+The course builds ``config="reference"`` (what timm / TF-slim / torchvision build, which is what the
+published weights fit) by default and ``config="paper"`` on request. :data:`DIFFERENCES` lists every
+place the two differ, or the paper cannot be built as drawn, and what the course does about it;
+``tests/models/test_differences.py`` checks each row it can against the networks themselves.
+Figure numbers are the arXiv version's (1602.07261) unless marked AAAI.
+
+Show it with :func:`render_differences` (``"text"``, ``"markdown"`` or ``"html"``), e.g. in a
+notebook: ``IPython.display.HTML(render_differences("html"))``.
+"""
+
+from __future__ import annotations
+
+import html
+import textwrap
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One disagreement: what the ``paper`` says, what the ``reference`` code does, and a ``note``
+    on how the course builds it. ``key`` names the row for tests and lessons."""
+
+    network: str
+    what: str
+    paper: str
+    reference: str
+    note: str
+    key: str
+
+
+DIFFERENCES: list[Difference] = [
+    # --- GoogLeNet (Szegedy et al. 2014) vs torchvision's googlenet --------------------------------
+    Difference(
+        "GoogLeNet", "'5x5' branch of every Inception module",
+        "1x1 reduction, then a 5x5 conv",
+        "torchvision: 1x1 reduction, then a 3x3 conv (a known bug, kept so its weights still load)",
+        "the 3x3 is what torchvision's published weights fit; the paper's network needs the 5x5",
+        "googlenet_5x5",
+    ),
+    Difference(
+        "GoogLeNet", "normalisation",
+        "local response normalisation in the stem; no batch norm (it did not exist yet)",
+        "torchvision: batch norm (eps 1e-3) after every conv; no LRN",
+        "BN-Inception (2015) added batch norm and dropped LRN; the published weights need BN",
+        "googlenet_norm",
+    ),
+    Difference(
+        "GoogLeNet", "dropout before the classifier",
+        "40% of outputs dropped",
+        "torchvision: 0.2",
+        "only matters in training",
+        "googlenet_dropout",
+    ),
+    Difference(
+        "GoogLeNet", "auxiliary classifiers' pooling",
+        "5x5 average pool, stride 3 (14x14 -> 4x4 at 224 px)",
+        "torchvision: adaptive average pool to 4x4",
+        "identical at 224 px; differs at other input sizes",
+        "googlenet_aux_pool",
+    ),
+    # --- Inception-v3 ----------------------------------------------------------------------------
+    Difference(
+        "Inception-v3", "3x3 average pools at the image border",
+        "trained in TensorFlow, whose 'SAME' pooling averages only the real pixels",
+        "torchvision and timm: F.avg_pool2d with PyTorch's default count_include_pad=True (zeros counted)",
+        "border outputs of the ported TF weights differ slightly from TF's",
+        "v3_avg_pool",
+    ),
+    # --- Inception-v4 ----------------------------------------------------------------------------
+    Difference(
+        "Inception-v4", "stem: last 3x3 conv (192 filters)",
+        "Fig. 3 (AAAI Fig. 2) labels it '192 V' with no stride, yet its output is 35x35 from 71x71",
+        "stride 2",
+        "both configs use stride 2, the least change that gives the figure's 35x35x384",
+        "v4_stem_stride",
+    ),
+    Difference(
+        "Inception-v4, Inception-ResNet-v2", "3x3 average pools at the image border (IR-v2: only in Mixed_5b)",
+        "not stated; trained in TensorFlow, whose 'SAME' pooling averages only the real pixels",
+        "timm: nn.AvgPool2d(count_include_pad=False), as TensorFlow",
+        "both configs exclude the padding (PyTorch's default would count it)",
+        "avg_pool_padding",
+    ),
+    Difference(
+        "Inception-v4, Inception-ResNet-v1/v2", "dropout before the classifier",
+        "keep probability 0.8 (Figs. 9 and 15)",
+        "timm: drop_rate=0 unless asked for (TF-slim: keep 0.8)",
+        "the course's builders default to dropout=0.2; no effect in eval mode",
+        "dropout",
+    ),
+    # --- Inception-ResNet-v1 ---------------------------------------------------------------------
+    Difference(
+        "Inception-ResNet-v1", "reference implementation",
+        "Figs. 10-15 and Table 1",
+        "none for ImageNet; only FaceNet ports (davidsandberg/facenet, facenet-pytorch)",
+        "both configs build the figures: 35x35x256, 17x17x896, 8x8x1792",
+        "ir_v1_reference",
+    ),
+    Difference(
+        "Inception-ResNet-v1", "Inception-ResNet-C blocks",
+        "5, all scaled and followed by ReLU",
+        "FaceNet ports: 5 scaled + 1 unscaled without ReLU",
+        "the course builds the paper's 5",
+        "ir_v1_facenet_blocks",
+    ),
+    Difference(
+        "Inception-ResNet-v1", "head",
+        "average pool, dropout, 1000-way classifier",
+        "FaceNet ports: a 128- or 512-number face embedding, L2-normalised",
+        "the course builds the classifier",
+        "ir_v1_facenet_head",
+    ),
+    # --- Inception-ResNet-v2 ---------------------------------------------------------------------
+    Difference(
+        "Inception-ResNet-v2", "stem",
+        "Inception-v4's stem (Fig. 3, AAAI Fig. 2): 35x35x384",
+        "Inception-v3 stem, max pool, then a 320-channel mixed block (Mixed_5b): 35x35x320",
+        "config='paper' builds Fig. 3, config='reference' ReferenceStemV2",
+        "ir_v2_stem",
+    ),
+    Difference(
+        "Inception-ResNet-v2", "blocks (A, B, C)",
+        "5 / 10 / 5 (Fig. 15, AAAI Fig. 6)",
+        "10 / 20 / 10",
+        "depths=(a, b, c) sets any repeats",
+        "ir_v2_depths",
+    ),
+    Difference(
+        "Inception-ResNet-v2", "last Inception-ResNet-C block",
+        "like the others: scaled residual, then ReLU",
+        "unscaled residual (scale 1.0) and no ReLU",
+        "config='paper' keeps every C block alike",
+        "ir_v2_last_block",
+    ),
+    Difference(
+        "Inception-ResNet-v2", "Inception-ResNet-A 1x1 expansion",
+        "384 (Fig. 16), the depth of the Fig. 3 stem",
+        "320, the depth of its own stem",
+        "the expansion always equals the block's input depth",
+        "ir_v2_expand_a",
+    ),
+    Difference(
+        "Inception-ResNet-v2", "Inception-ResNet-B 1x1 expansion",
+        "1154 (Fig. 17), but Reduction-A delivers 3 x 384 = 1152",
+        "1088 (= 384 + 384 + 320)",
+        "config='paper' builds 1152: a residual sum needs equal depths",
+        "ir_v2_expand_b",
+    ),
+    Difference(
+        "Inception-ResNet-v2", "Inception-ResNet-C 1x1 expansion",
+        "2048 (Fig. 19), but Reduction-B delivers 384 + 288 + 320 + 1154 = 2146 (2144 from 1152)",
+        "2080 (= 384 + 288 + 320 + 1088)",
+        "config='paper' builds 2144",
+        "ir_v2_expand_c",
+    ),
+    Difference(
+        "Inception-ResNet-v2", "after the last block",
+        "nothing: the blocks' output goes to the average pool",
+        "a 1x1 conv + BN + ReLU to 1536 channels (conv2d_7b)",
+        "config='paper' classifies 2144 features, config='reference' 1536",
+        "ir_v2_final_conv",
+    ),
+    Difference(
+        "Inception-ResNet-v1/v2", "residual scaling",
+        "'between 0.1 and 0.3' (section 3.3), no value per block",
+        "0.17 / 0.10 / 0.20 for the A / B / C blocks",
+        "both configs default to the reference values; residual_scale= changes them",
+        "residual_scale",
+    ),
+    Difference(
+        "Inception-ResNet-v2", "parameters (1000 classes)",
+        "32,433,928 as config='paper' builds it",
+        "55,843,464",
+        "the reference is deeper (10/20/10 blocks) and ends in the 1536-channel conv",
+        "ir_v2_params",
+    ),
+]
+
+FORMATS = ("text", "markdown", "html")
+_COLUMNS = ("network", "what", "paper", "reference", "note")
+
+
+def differences(network: str | None = None) -> list[Difference]:
+    """The rows whose network name contains ``network`` (case-insensitive), or all rows."""
+    if network is None:
+        return list(DIFFERENCES)
+    return [row for row in DIFFERENCES if network.lower() in row.network.lower()]
+
+
+def render_differences(fmt: str = "text", network: str | None = None) -> str:
+    """The table as plain text, a Markdown table or an HTML table (no pandas needed).
+
+    ``network`` keeps only the rows for that network (e.g. ``"ResNet-v2"``).
+    """
+    rows = differences(network)
+    if fmt == "text":
+        return "\n\n".join(_as_text(row) for row in rows)
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(_COLUMNS) + " |", "|" + "---|" * len(_COLUMNS)]
+        for row in rows:
+            lines.append("| " + " | ".join(getattr(row, c).replace("|", "\\|") for c in _COLUMNS) + " |")
+        return "\n".join(lines)
+    if fmt == "html":
+        head = "".join(f"<th style='text-align:left'>{c}</th>" for c in _COLUMNS)
+        body = "".join(
+            "<tr>" + "".join(f"<td style='text-align:left'>{html.escape(getattr(row, c))}</td>" for c in _COLUMNS)
+            + "</tr>"
+            for row in rows
+        )
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
+
+
+def _as_text(row: Difference, width: int = 100) -> str:
+    lines = [f"{row.network}: {row.what}"]
+    for label in ("paper", "reference", "note"):
+        lines.append(textwrap.fill(getattr(row, label), width, initial_indent=f"  {label + ':':<11}",
+                                   subsequent_indent=" " * 13))
+    return "\n".join(lines)

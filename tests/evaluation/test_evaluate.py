@@ -1,0 +1,103 @@
+"""evaluate(): averaged crops, counts, limits, resuming, and the synthetic data set end to end."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from evaluation_helpers import NUM_CLASSES, BrightnessReader, LabelledByBrightness, tiny_cnn
+
+from inception_course.evaluation import SCHEMES, Ensemble, evaluate, evaluation_dataset, raw_image_transform
+from inception_course.evaluation.evaluate import PARTIAL_FORMAT
+
+LABELS = [3, 1, 4, 1, 5, 8, 2, 6, 5, 3]  # below 9: see BrightnessReader
+
+
+@pytest.mark.parametrize("scheme", ["single", "12", "144"])
+def test_known_outputs_give_known_errors_under_every_scheme(scheme):
+    data = LabelledByBrightness(LABELS)
+    right = evaluate(BrightnessReader(shift=0), data, scheme=scheme, batch_size=50, device="cpu")
+    assert (right.top1_error, right.top5_error, right.n_images) == (0.0, 0.0, len(LABELS))
+    second_best = evaluate(BrightnessReader(shift=0.6), data, scheme=scheme, batch_size=50, device="cpu")
+    assert (second_best.top1_error, second_best.top5_error) == (100.0, 0.0)
+    assert second_best.n_crops == {"single": 1, "12": 12, "144": 144}[scheme]
+
+
+def test_views_are_batched_and_averaged_per_image():
+    model = BrightnessReader()
+    evaluate(model, LabelledByBrightness(LABELS[:3]), scheme="12", batch_size=24, device="cpu")
+    # 24 views per pass = 2 images of 12 views, then the last image alone; all at the model's 32 px.
+    assert model.seen_shapes == [(24, 3, 32, 32), (12, 3, 32, 32)]
+    model = BrightnessReader()
+    evaluate(model, LabelledByBrightness(LABELS[:1]), scheme="144", batch_size=64, device="cpu")
+    assert [shape[0] for shape in model.seen_shapes] == [64, 64, 16]  # one image over three passes
+
+
+def test_averaging_is_over_softmax_probabilities():
+    class MirrorSensitive(torch.nn.Module):
+        """Logits [0, 3, 0] when the left half is brighter (un-mirrored views), [6, 0, 5.9] on mirrors.
+
+        Mean logits would pick class 0 (3 vs 1.5 vs 2.95); mean probabilities pick class 1
+        (0.45 vs 0.29 vs 0.26), the answer of the paper's softmax averaging.
+        """
+
+        default_image_size = 32
+
+        def forward(self, x):
+            left_brighter = x[..., :16].mean(dim=(1, 2, 3)) > x[..., 16:].mean(dim=(1, 2, 3))
+            return torch.where(left_brighter[:, None], torch.tensor([0.0, 3.0, 0.0]), torch.tensor([6.0, 0.0, 5.9]))
+
+    image = torch.cat([torch.ones(3, 40, 20), -torch.ones(3, 40, 20)], dim=2)  # left half bright
+
+    class OneImage(torch.utils.data.Dataset):
+        def __len__(self):
+            return 1
+
+        def __getitem__(self, index):
+            return image, 1
+
+    assert evaluate(MirrorSensitive(), OneImage(), scheme="12", device="cpu", ks=(1,)).top1_error == 0.0
+
+
+def test_limit_and_resume_after_an_interruption(tmp_path):
+    partial = tmp_path / "partial.json"
+    full = evaluate(BrightnessReader(shift=0.6), LabelledByBrightness(LABELS), scheme="12", device="cpu", ks=(1, 2))
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(BrightnessReader(shift=0.6), LabelledByBrightness(LABELS, fail_at=6), scheme="12",
+                 batch_size=24, device="cpu", ks=(1, 2), resume_path=partial)
+    state = json.loads(partial.read_text())
+    assert state["format"] == PARTIAL_FORMAT and state["n_done"] == 6  # three whole batches of 2 images
+    assert not list(tmp_path.glob(".*tmp"))  # written atomically: no temporary file left behind
+    limited = evaluate(BrightnessReader(shift=0.6), LabelledByBrightness(LABELS), scheme="12", batch_size=24,
+                       device="cpu", ks=(1, 2), resume_path=partial, limit=8)
+    assert limited.n_images == 8
+    resumed = evaluate(BrightnessReader(shift=0.6), LabelledByBrightness(LABELS), scheme="12", batch_size=24,
+                       device="cpu", ks=(1, 2), resume_path=partial)
+    assert resumed.correct == full.correct and resumed.n_images == len(LABELS)
+    with pytest.raises(ValueError, match="other settings"):
+        evaluate(BrightnessReader(shift=0.6), LabelledByBrightness(LABELS), scheme="144", device="cpu",
+                 ks=(1, 2), resume_path=partial)
+
+
+def test_synthetic_data_set_end_to_end():
+    data = evaluation_dataset("synthetic", "val", image_size=48, num_images=4, num_classes=NUM_CLASSES)
+    image, _ = data[0]
+    assert image.shape == (3, 48, 48) and image.min() >= -1 and image.max() <= 1  # un-cropped, [-1, 1]
+    model = tiny_cnn()
+    results = {scheme: evaluate(model, data, scheme=scheme, batch_size=48, device="cpu") for scheme in SCHEMES}
+    for scheme, result in results.items():
+        assert result.n_images == 4 and result.dataset == "SyntheticShapes" and result.scheme == scheme
+        assert 0 <= result.top1_error <= 100 and result.top5_error <= result.top1_error
+        assert result.provenance["device"] == "cpu" and result.provenance["torch"] == torch.__version__
+    assert model.training  # evaluate restores the mode it found
+    ensemble = evaluate(Ensemble([model, tiny_cnn()]), data, scheme="single", device="cpu")
+    assert ensemble.models == 2
+
+
+def test_un_converted_images_are_explained():
+    data = evaluation_dataset("synthetic", "val", image_size=48, num_images=2)
+    data.transform = lambda image: image.numpy()  # not a tensor any more
+    with pytest.raises(ValueError, match="raw_image_transform"):
+        evaluate(tiny_cnn(), data, device="cpu")
+    assert raw_image_transform()(torch.zeros(3, 5, 7, dtype=torch.uint8)).shape == (3, 5, 7)

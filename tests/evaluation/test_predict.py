@@ -1,0 +1,64 @@
+"""predict() on a PIL image, a file and a tensor, with ImageNet names for 1000-class models."""
+
+import pytest
+import torch
+from PIL import Image
+from torch import nn
+
+from inception_course.data import imagenet_class_names
+from inception_course.evaluation import predict
+
+
+class FavoursRedness(nn.Module):
+    """1000 logits: class i scores ``-(i - 999 * redness)^2``; records the batch it was given."""
+
+    default_image_size = 64
+    num_classes = 1000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(()))  # so predict can find the device
+
+    def forward(self, x):
+        self.seen = x
+        redness = (x[:, 0].mean(dim=(1, 2)) + 1) / 2  # [-1, 1] -> [0, 1]
+        classes = torch.arange(1000, dtype=x.dtype)
+        return -self.scale * (classes - 999 * redness[:, None]) ** 2 / 1000
+
+
+def red_photo() -> Image.Image:
+    return Image.new("RGB", (90, 70), (255, 0, 0))
+
+
+def test_predict_a_pil_image_and_a_path(tmp_path):
+    model = FavoursRedness()
+    top5 = predict(model, red_photo())
+    assert model.seen.shape == (1, 3, 64, 64)  # resized and centre-cropped to the model's size
+    assert top5[0][0] == imagenet_class_names()[999] and len(top5) == 5
+    probabilities = [p for _, p in top5]
+    assert probabilities == sorted(probabilities, reverse=True) and 0 < sum(probabilities) <= 1
+    red_photo().save(tmp_path / "red.png")
+    assert predict(model, tmp_path / "red.png") == pytest.approx(top5)
+    assert predict(model, str(tmp_path / "red.png"), topk=2) == pytest.approx(top5[:2])
+
+
+def test_predict_a_tensor_and_custom_class_names():
+    model = FavoursRedness()
+    black = -torch.ones(3, 80, 100)  # already in [-1, 1]
+    assert predict(model, black, topk=1)[0][0] == imagenet_class_names()[0]
+    names = [f"class {i}" for i in range(1000)]
+    assert predict(model, black, topk=1, class_names=names)[0][0] == "class 0"
+
+
+def test_predict_converts_to_the_normalisation_of_the_weights():
+    model = FavoursRedness()
+    model.pretrained_cfg = {"mean": (0.485, 0.456, 0.406), "std": (0.229, 0.224, 0.225)}
+    predict(model, red_photo())
+    assert model.seen[0, 0, 0, 0] == pytest.approx((1 - 0.485) / 0.229)
+
+
+def test_a_model_of_another_data_set_needs_its_class_names():
+    model = nn.Sequential(nn.Flatten(), nn.LazyLinear(10))
+    model.num_classes = 10
+    with pytest.raises(ValueError, match="pass class_names"):
+        predict(model, red_photo())
