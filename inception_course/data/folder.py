@@ -1,0 +1,99 @@
+"""Image folders (``<split>/<class folder>/<image>``) read as ``(image, label)`` pairs.
+
+Imagenette, Imagewoof, ImageNet and ImageNet-100 all use this layout with WordNet ids as class
+folder names; :func:`scan_class_folders` lists the images of chosen class folders, so ImageNet-100
+reads a full ImageNet tree in place without copying anything.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+from PIL import Image
+from torch.utils.data import Dataset
+
+from .errors import BadImageError, DatasetNotFoundError
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".ppm", ".tif", ".tiff")
+
+
+def scan_class_folders(split_dir: Path, class_folders: Sequence[str]) -> list[tuple[str, int]]:
+    """``(path, label)`` for every image in ``split_dir/<class_folders[label]>/``.
+
+    Raises :class:`DatasetNotFoundError` listing the class folders that are missing.
+    """
+    missing = [name for name in class_folders if not (split_dir / name).is_dir()]
+    if missing:
+        listed = ", ".join(missing[:10]) + (", ..." if len(missing) > 10 else "")
+        raise DatasetNotFoundError(
+            f"{split_dir} lacks {len(missing)} of the {len(class_folders)} expected class folders "
+            f"({listed}). Expected one sub-folder per class, named by its WordNet id, holding that "
+            f"class's images: {split_dir}/<wnid>/<image>.JPEG"
+        )
+    samples = []
+    for label, name in enumerate(class_folders):
+        with os.scandir(split_dir / name) as entries:
+            files = sorted(e.name for e in entries if e.name.lower().endswith(IMAGE_EXTENSIONS))
+        samples.extend((os.path.join(split_dir, name, f), label) for f in files)
+    if not samples:
+        raise DatasetNotFoundError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) under {split_dir}/<class>/")
+    return samples
+
+
+def load_rgb(path: str) -> Image.Image:
+    """Decode an image file as RGB, raising :class:`BadImageError` naming the file if it can't."""
+    try:
+        with Image.open(path) as image:
+            return image.convert("RGB")
+    except (OSError, SyntaxError, ValueError) as error:  # PIL's errors for truncated/invalid files
+        raise BadImageError(
+            f"cannot read image {path} ({error}). Delete or replace the file, or pass "
+            "skip_bad_images=True to skip unreadable images with a warning."
+        ) from error
+
+
+class FolderDataset(Dataset):
+    """``(transform(image), label)`` pairs from a list of ``(path, label)`` samples.
+
+    Args:
+        samples: from :func:`scan_class_folders`.
+        classes: human-readable class names, ``classes[label]``.
+        transform: applied to the RGB PIL image.
+        skip_bad_images: when an image cannot be decoded, warn and return the next readable one
+            instead of raising :class:`BadImageError` (the epoch keeps its length).
+        wnids: the class folders' WordNet ids, kept for reference.
+    """
+
+    def __init__(
+        self,
+        samples: list[tuple[str, int]],
+        classes: list[str],
+        transform: Callable | None = None,
+        skip_bad_images: bool = False,
+        wnids: list[str] | None = None,
+    ) -> None:
+        self.samples, self.classes, self.transform = samples, classes, transform
+        self.num_classes = len(classes)
+        self.skip_bad_images = skip_bad_images
+        self.wnids = wnids
+        self.targets = [label for _, label in samples]
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        for offset in range(len(self.samples)):
+            path, label = self.samples[(index + offset) % len(self.samples)]
+            try:
+                image = load_rgb(path)
+            except BadImageError as error:
+                if not self.skip_bad_images:
+                    raise
+                warnings.warn(f"skipping unreadable image: {error.__cause__} ({path})", stacklevel=2)
+                continue
+            return (self.transform(image) if self.transform else image), label
+        raise BadImageError("no readable image in this data set")

@@ -1,0 +1,113 @@
+"""The command line: one ``--flag`` per :class:`TrainConfig` field, nothing else.
+
+    python -m inception_course.train --model inception_v4 --data imagenette --epochs 40
+    inception-train --model googlenet --batch-size 64 --precision bf16
+    python -m inception_course.train --resume --out runs/inception_v4-imagenette-20260101-120000
+
+Flags are generated from the dataclass (``--batch-size`` for ``batch_size``; ``--no-ema``-style
+negations for booleans: ``--channels-last/--no-channels-last``), so a new setting needs no CLI code.
+Optional numbers take ``none`` to switch a feature off (``--clip-grad-norm none``); dictionaries
+take JSON (``--model-kwargs '{"residual_scale": 0.1}'``).
+
+Settings come from, in increasing priority: the paper's recipe, the model's and the data set's
+presets (``training/presets.py``), and the flags given. With ``--resume`` on an existing run
+directory, the run's own ``config.json`` replaces the presets, so only the flags you want to change
+(e.g. ``--epochs``) need repeating.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shlex
+import sys
+import typing
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from .monitors import NonFiniteLossError, TrainingOutOfMemoryError
+from .presets import DATA_PRESETS, MODEL_PRESETS
+from .trainer import Trainer
+from .train_config import TrainConfig
+
+
+CHOICES = {"model": list(MODEL_PRESETS), "data": list(DATA_PRESETS)}
+
+
+def _none_or(convert: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        return None if text.lower() == "none" else convert(text)
+
+    parse.__name__ = getattr(convert, "__name__", "value")  # argparse names the type in its errors
+    return parse
+
+
+def _add_field(parser: argparse.ArgumentParser, field: dataclasses.Field, hint: Any) -> None:
+    """One flag for ``field``, its parser derived from the type hint."""
+    flag = "--" + field.name.replace("_", "-")
+    help_text = field.metadata.get("help", "")
+    if field.default not in (dataclasses.MISSING, None, ()):
+        help_text += f" (recipe: {field.default})"
+    options: dict[str, Any] = {"help": help_text, "dest": field.name}
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    optional = type(None) in typing.get_args(hint)
+    base = args[0] if optional and len(args) == 1 else hint
+    origin = typing.get_origin(base)
+    if field.name in CHOICES:
+        options["choices"] = CHOICES[field.name]
+    elif base is bool:
+        options["action"] = argparse.BooleanOptionalAction
+    elif origin is typing.Literal:
+        options["choices"] = typing.get_args(base)
+    elif origin is tuple:
+        item = typing.get_args(base)[0]
+        options.update(nargs="*", type=item, metavar=item.__name__.upper())
+    elif base is dict or origin is dict:
+        options.update(type=json.loads, metavar="JSON")
+    else:
+        options.update(type=_none_or(base) if optional else base, metavar=base.__name__.upper())
+    parser.add_argument(flag, **options)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser; unset flags are absent from the result (``SUPPRESS``) so that presets
+    and saved configs keep their values."""
+    parser = argparse.ArgumentParser(
+        prog="inception-train",
+        description="Train an Inception network with the paper's recipe (see inception_course/training/presets.py).",
+        argument_default=argparse.SUPPRESS,
+    )
+    hints = typing.get_type_hints(TrainConfig)
+    for field in dataclasses.fields(TrainConfig):
+        _add_field(parser, field, hints[field.name])
+    return parser
+
+
+def config_from_args(argv: Sequence[str] | None = None) -> TrainConfig:
+    """Parse ``argv`` into a :class:`TrainConfig` (see the module docstring for the priorities)."""
+    given = vars(build_parser().parse_args(argv))
+    out = given.get("out")
+    if given.get("resume") and out and (Path(out) / "config.json").is_file():
+        return TrainConfig.load(out).replace(**given)
+    model = given.pop("model", TrainConfig.model)
+    data = given.pop("data", TrainConfig.data)
+    return TrainConfig.from_preset(model, data, **given)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m inception_course.train`` and ``inception-train``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        config = config_from_args(argv)
+        trainer = Trainer(config, command=shlex.join(["python", "-m", "inception_course.train", *argv]))
+        history = trainer.fit()
+    except (ValueError, FileNotFoundError, FileExistsError, NonFiniteLossError, TrainingOutOfMemoryError) as err:
+        print(f"inception-train: error: {err}", file=sys.stderr)
+        return 1
+    final = history.val[-1] if history.val else {}
+    if trainer.ctx.is_main:
+        print(f"run directory: {trainer.run_dir}")
+        if final:
+            print(f"final val top-1 error {final['val_top1_err']:.2%}, top-5 error {final['val_top5_err']:.2%}")
+    return 0

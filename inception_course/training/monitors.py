@@ -1,0 +1,113 @@
+"""Watching a run for the failures the paper describes, without slowing it down.
+
+* :class:`NonFiniteLossGuard` remembers, on the device, the first step whose loss was NaN or
+  infinite; the trainer reads it only at logging intervals and before every checkpoint (reading a
+  GPU value forces a host-device synchronisation), so no checkpoint is ever written from a state
+  after the loss broke.
+* :class:`ZeroActivationMonitor` measures the fraction of exactly-zero values in the last feature
+  map, the input of the final average pooling. The paper saw wide residual networks "die": that
+  layer started to output only zeros. A rising fraction is the early sign.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+from torch import nn
+
+
+class NonFiniteLossError(RuntimeError):
+    """The training loss became NaN or infinite; the message names the step."""
+
+
+class TrainingOutOfMemoryError(RuntimeError):
+    """CUDA ran out of memory; the message suggests settings that fit."""
+
+
+class NonFiniteLossGuard:
+    """Tracks the first optimiser step with a non-finite loss, as a device tensor (no sync)."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.first_bad_step = torch.tensor(-1, device=device)
+
+    def update(self, loss: torch.Tensor, step: int) -> None:
+        bad = ~torch.isfinite(loss.detach())
+        first = bad & (self.first_bad_step < 0)
+        self.first_bad_step = torch.where(first, torch.full_like(self.first_bad_step, step), self.first_bad_step)
+
+    def check(self, epoch: int, last_good: str | None) -> None:
+        """Raise :class:`NonFiniteLossError` if a bad step was seen (synchronises)."""
+        step = int(self.first_bad_step)
+        if step >= 0:
+            kept = f"the last good checkpoint is {last_good}" if last_good else "no checkpoint had been written yet"
+            raise NonFiniteLossError(
+                f"the training loss became NaN or infinite at step {step} (epoch {epoch + 1}); stopped without"
+                f" saving that state, and {kept}. Try a lower learning rate (--lr), keep gradient clipping on"
+                " (--clip-grad-norm 2.0), or use bf16 instead of fp16; for Inception-ResNet, scale the residuals"
+                " down (model option residual_scale 0.1-0.3)."
+            )
+
+
+class ZeroActivationMonitor:
+    """Fraction of exactly-zero activations entering ``model.global_pool`` (every
+    ``InceptionNet`` average-pools its last feature map there).
+
+    A forward pre-hook on that module sees the feature map without a second forward pass. It
+    measures only when :meth:`arm` was called, i.e. on the steps that get logged.
+    """
+
+    def __init__(self, model: nn.Module, threshold: float = 0.9) -> None:
+        pool = getattr(model, "global_pool", None)
+        if not isinstance(pool, nn.Module):
+            raise ValueError(f"{type(model).__name__} has no global_pool module to watch")
+        self.threshold = threshold
+        self.value: torch.Tensor | None = None
+        self._armed = False
+        self._warned = False
+        self._handle = pool.register_forward_pre_hook(self._measure)
+
+    def _measure(self, module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
+        if self._armed and module.training:
+            self.value = (inputs[0].detach() == 0).float().mean()
+            self._armed = False
+
+    def arm(self) -> None:
+        """Measure during the next training forward pass."""
+        self._armed = True
+
+    def read(self, step: int) -> float | None:
+        """The last measurement as a float (synchronises); warns once per crossing of the threshold."""
+        if self.value is None:
+            return None
+        fraction = float(self.value)
+        if fraction >= self.threshold and not self._warned:
+            warnings.warn(
+                f"step {step}: {fraction:.1%} of the activations before the final average pooling are exactly"
+                f" zero (warning threshold {self.threshold:.0%}): the network may be dying. Scale the residuals"
+                " down (residual_scale 0.1-0.3) or lower the learning rate.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        self._warned = fraction >= self.threshold
+        return fraction
+
+    def remove(self) -> None:
+        self._handle.remove()
+
+
+def out_of_memory_message(batch_size: int, accum_steps: int, image_size: int, model: str, precision: str) -> str:
+    """What to change after CUDA ran out of memory, keeping the effective batch where possible."""
+    smaller = max(1, batch_size // 2)
+    lines = [
+        f"CUDA ran out of memory training {model} at {image_size} px with batch size {batch_size}.",
+        f"Use a smaller batch: --batch-size {smaller}",
+    ]
+    if smaller < batch_size:
+        lines.append(
+            f"or keep the same effective batch (and learning rate) with gradient accumulation:"
+            f" --batch-size {smaller} --accum-steps {accum_steps * batch_size // smaller}"
+        )
+    if precision == "fp32":
+        lines.append("Mixed precision (--precision bf16, or fp16 on older GPUs) also halves activation memory.")
+    return "\n".join(lines)

@@ -1,0 +1,135 @@
+"""``TrainConfig``: every setting of a training run, as one dataclass.
+
+The CLI builds its flags from these fields (their ``help`` metadata becomes ``--help``), the run
+directory stores them in ``config.json``, and checkpoints keep a copy so that a resumed run can
+refuse settings that would change its result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .presets import RECIPE, preset
+
+
+def _setting(default: Any, help: str) -> Any:  # noqa: A002  (argparse's word)
+    """A dataclass field with a default and the help text the CLI shows."""
+    if isinstance(default, (dict, list)):
+        return field(default_factory=lambda: type(default)(default), metadata={"help": help})
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class TrainConfig:
+    """All settings of one run. Defaults are the paper's recipe (see ``training/presets.py``);
+    :meth:`from_preset` adds the per-model and per-data-set presets."""
+
+    # what to train, on what
+    model: str = _setting("inception_v4", "model name (see inception_course.list_models())")
+    data: str = _setting("synthetic", "data set name; 'synthetic' needs no download")
+    data_root: str | None = _setting(None, "data folder (default: $INCEPTION_COURSE_DATA or ~/.cache/inception_course)")
+    download: bool = _setting(False, "download the data set if it is missing")
+    data_kwargs: dict = _setting({}, "extra build_dataset options as JSON, e.g. '{\"num_classes\": 10}'")
+    image_size: int | None = _setting(None, "input size in pixels (default: the model's design size)")
+    width: float = _setting(1.0, "filter-count multiplier")
+    depths: tuple[int, ...] | None = _setting(None, "block repeats per stage (default: the paper's)")
+    dropout: float = _setting(RECIPE["dropout"], "dropout before the classifier")
+    aux_weights: tuple[float, ...] = _setting((), "loss weight of each auxiliary classifier (none: no aux heads)")
+    model_kwargs: dict = _setting({}, "extra create_model options as JSON, e.g. '{\"residual_scale\": 0.1}'")
+    # how long, how big
+    epochs: int = _setting(RECIPE["epochs"], "number of epochs")
+    batch_size: int = _setting(RECIPE["batch_size"], "images per process per forward pass")
+    accum_steps: int = _setting(1, "forward passes per optimiser step (gradient accumulation)")
+    # optimiser and schedule
+    optimizer: Literal["rmsprop", "sgd"] = _setting(RECIPE["optimizer"], "rmsprop (TensorFlow-style) or sgd")
+    lr: float | None = _setting(None, "learning rate (default: base_lr scaled to the global batch)")
+    base_lr: float = _setting(RECIPE["base_lr"], "learning rate at reference_batch_size")
+    reference_batch_size: int = _setting(RECIPE["reference_batch_size"], "global batch that base_lr was tuned for")
+    lr_scaling: Literal["linear", "sqrt", "none"] = _setting(RECIPE["lr_scaling"], "rule that scales base_lr")
+    lr_decay: float = _setting(RECIPE["lr_decay"], "learning-rate factor every lr_decay_epochs")
+    lr_decay_epochs: float = _setting(RECIPE["lr_decay_epochs"], "epochs between learning-rate decays")
+    warmup_epochs: float = _setting(RECIPE["warmup_epochs"], "linear learning-rate warm-up length in epochs")
+    momentum: float = _setting(RECIPE["momentum"], "momentum (RMSProp and SGD)")
+    rmsprop_decay: float = _setting(RECIPE["rmsprop_decay"], "RMSProp decay of the squared-gradient average")
+    rmsprop_eps: float = _setting(RECIPE["rmsprop_eps"], "RMSProp epsilon, inside the square root as in TensorFlow")
+    weight_decay: float = _setting(RECIPE["weight_decay"], "L2 weight decay on conv/linear weights")
+    clip_grad_norm: float | None = _setting(RECIPE["clip_grad_norm"], "clip the global gradient norm (none: off)")
+    label_smoothing: float = _setting(RECIPE["label_smoothing"], "label smoothing of the training loss")
+    ema_decay: float | None = _setting(RECIPE["ema_decay"], "decay of the weight average used for evaluation (none: off)")
+    # speed
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = _setting("auto", "auto: bf16 on GPUs that have it, else fp16; fp32 on CPU")
+    channels_last: bool = _setting(True, "NHWC memory layout (faster convolutions on tensor cores)")
+    compile: bool = _setting(False, "torch.compile the model")
+    cudnn_benchmark: bool = _setting(True, "let cuDNN pick the fastest convolution algorithms")
+    device: str | None = _setting(None, "cuda, cpu, mps... (default: the best available)")
+    num_workers: int | None = _setting(None, "data-loader worker processes (default: the data module's choice)")
+    sync_bn: bool = _setting(False, "synchronise batch-norm statistics across GPUs (torchrun runs)")
+    # bookkeeping
+    seed: int = _setting(0, "seed of weights, data order and augmentation")
+    log_every: int = _setting(50, "optimiser steps between history records and progress-bar updates")
+    checkpoint_every: int | None = _setting(None, "optimiser steps between checkpoints (none: end of each epoch only)")
+    keep_checkpoints: int = _setting(3, "how many recent checkpoints to keep")
+    zero_fraction_warn: float = _setting(0.9, "warn when this fraction of the last feature map is exactly zero")
+    out: str | None = _setting(None, "run directory (default: runs/<model>-<data>-<timestamp>)")
+    resume: bool = _setting(False, "continue from the newest valid checkpoint in the run directory")
+
+    #: Fields that may change between a checkpoint and its resumption without changing the result.
+    RESUMABLE_CHANGES = frozenset(
+        {"epochs", "out", "resume", "log_every", "checkpoint_every", "keep_checkpoints", "num_workers",
+         "compile", "download", "data_root", "device", "zero_fraction_warn", "cudnn_benchmark"}
+    )
+
+    def __post_init__(self) -> None:
+        # JSON and argparse give lists; tuples keep the config hashable-looking and comparable.
+        if self.depths is not None:
+            self.depths = tuple(self.depths)
+        self.aux_weights = tuple(self.aux_weights)
+        for name in ("epochs", "batch_size", "accum_steps", "log_every", "keep_checkpoints"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.checkpoint_every is not None and self.checkpoint_every < 1:
+            raise ValueError(f"checkpoint_every must be at least 1 or None, got {self.checkpoint_every}")
+
+    @classmethod
+    def from_preset(cls, model: str = "inception_v4", data: str = "synthetic", **overrides: Any) -> "TrainConfig":
+        """The paper's recipe plus the presets for ``model`` and ``data`` (plus fast mode when it
+        is on), then ``overrides``. Unknown override names raise ``ValueError`` listing valid ones."""
+        cls.check_names(overrides)
+        return cls(model=model, data=data, **{**preset(model, data), **overrides})
+
+    @classmethod
+    def check_names(cls, settings: dict[str, Any]) -> None:
+        """Raise ``ValueError`` for names that are not fields."""
+        unknown = set(settings) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            valid = ", ".join(f.name for f in dataclasses.fields(cls))
+            raise ValueError(f"unknown training setting(s) {', '.join(sorted(unknown))}; valid: {valid}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        self.check_names(changes)
+        return dataclasses.replace(self, **changes)
+
+    def differences(self, other: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+        """Settings (other than :attr:`RESUMABLE_CHANGES`) where ``other`` differs from this config."""
+        mine = json.loads(json.dumps(self.to_dict()))  # tuples -> lists, as stored in checkpoints
+        theirs = json.loads(json.dumps(other))
+        return {
+            k: (theirs.get(k), v) for k, v in mine.items()
+            if k not in self.RESUMABLE_CHANGES and theirs.get(k) != v
+        }
+
+    @classmethod
+    def load(cls, run_dir: str | os.PathLike) -> "TrainConfig":
+        """The config stored in ``run_dir/config.json``."""
+        path = Path(run_dir) / "config.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"no config.json in {run_dir}: is it a run directory written by the trainer?")
+        return cls(**json.loads(path.read_text())["config"])

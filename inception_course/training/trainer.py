@@ -1,0 +1,452 @@
+"""``Trainer``: the loop that notebooks and the CLI share.
+
+One optimiser step, in order: forward passes under autocast (``accum_steps`` micro-batches, the
+DDP gradient all-reduce only on the last), the grad scaler's unscale, gradient clipping, one
+optimiser step (skipped by the scaler if fp16 gradients overflowed, and counted), the schedule,
+then the weight average. Nothing in the step reads a value back from the GPU: losses, the
+non-finite check, skipped steps and the zero-activation fraction stay on the device until a
+logging step, so the CPU can queue work ahead of the GPU. (In fp16 the grad scaler itself reads
+one overflow flag per step; bf16 needs no scaler and has no such read.)
+
+Exact resumption: the data order of epoch ``e`` is a function of ``(seed, e)`` (see ``sampler.py``),
+checkpoints store the position in it and every generator's state, and resuming restores them last.
+On a CPU the resumed run's weights are bit-identical to an uninterrupted run's (a test checks). Two
+limits: loader worker processes keep their own random streams, so with ``num_workers > 0`` random
+augmentations after a mid-epoch resume differ (the data order does not); and GPU kernels chosen by
+``cudnn_benchmark`` may be non-deterministic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import platform
+import random
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ..config import default_device
+from ..data import MODEL_INPUTS, build_dataset, build_loader, transforms_for
+from ..models import create_model
+from .checkpoint import latest_checkpoint, list_checkpoints, remove_stale_temporaries, rng_state, save_checkpoint, set_rng_state
+from .distributed import barrier, broadcast_object, gather_objects, init_distributed, shutdown, wrap_model
+from .ema import ModelEMA
+from .history import History, HistoryWriter
+from .monitors import NonFiniteLossGuard, TrainingOutOfMemoryError, ZeroActivationMonitor, out_of_memory_message
+from .optim import build_optimizer
+from .presets import AUX_MODELS
+from .sampler import ResumableSampler
+from .schedule import paper_schedule, scale_lr
+from .train_config import TrainConfig
+from .validate import evaluate
+
+AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``"auto"`` -> bf16 on GPUs that support it, fp16 on older GPUs, fp32 elsewhere."""
+    if precision == "auto":
+        if device.type != "cuda":
+            return "fp32"
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    if precision not in ("fp32", "bf16", "fp16"):
+        raise ValueError(f"unknown precision {precision!r}; choose auto, fp32, bf16 or fp16")
+    cpu_scaler = device.type == "cpu" and hasattr(torch.amp, "GradScaler")  # torch >= 2.3
+    if precision == "fp16" and device.type != "cuda" and not cpu_scaler:
+        raise ValueError("fp16 training needs a grad scaler, which this torch has only for CUDA; use bf16 or fp32")
+    return precision
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _grad_scaler(device: torch.device, enabled: bool) -> torch.cuda.amp.GradScaler:
+    if hasattr(torch.amp, "GradScaler"):  # torch >= 2.3
+        return torch.amp.GradScaler(device.type, enabled=enabled)
+    return torch.cuda.amp.GradScaler(enabled=enabled)
+
+
+def environment(device: torch.device, world_size: int) -> dict[str, Any]:
+    """Where a run ran, for ``config.json``."""
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or platform.machine())
+    return {
+        "device": str(device),
+        "device_name": name,
+        "world_size": world_size,
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "host": socket.gethostname(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+class Trainer:
+    """Trains ``config.model`` on ``config.data`` and writes a run directory.
+
+    ``model``, ``train_set`` and ``val_set`` replace the ones the config names (for your own
+    module or data set); datasets must yield ``(image tensor, label)`` and have ``num_classes``.
+    ``command`` is recorded in ``config.json`` (the CLI passes its command line).
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        model: nn.Module | None = None,
+        train_set: torch.utils.data.Dataset | None = None,
+        val_set: torch.utils.data.Dataset | None = None,
+        command: str | None = None,
+    ) -> None:
+        self.config = cfg = config
+        self.ctx = init_distributed(torch.device(cfg.device) if cfg.device else default_device())
+        self.device = self.ctx.device
+        self.precision = resolve_precision(cfg.precision, self.device)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = cfg.cudnn_benchmark
+        self._build_data(train_set, val_set)
+        seed_everything(cfg.seed)
+        model = model if model is not None else self._build_model(self.train_set.num_classes)
+        memory_format = torch.channels_last if cfg.channels_last else torch.preserve_format
+        model = model.to(self.device, memory_format=memory_format)
+        self.ddp = wrap_model(model, self.ctx, cfg.sync_bn)
+        self.model = self.ddp.module if self.ctx.enabled else self.ddp  # the plain module: saved, averaged, evaluated
+        self.train_model = torch.compile(self.ddp) if cfg.compile else self.ddp
+        if self.ctx.enabled:
+            torch.manual_seed(cfg.seed + self.ctx.rank)  # different dropout masks on each process
+        self.ema = ModelEMA(self.model, cfg.ema_decay) if cfg.ema_decay else None
+        self.global_batch = cfg.batch_size * cfg.accum_steps * self.ctx.world_size
+        self.lr = cfg.lr or scale_lr(cfg.base_lr, self.global_batch, cfg.reference_batch_size, cfg.lr_scaling)
+        self.optimizer = build_optimizer(
+            self.model, cfg.optimizer, self.lr, cfg.momentum, cfg.weight_decay, cfg.rmsprop_decay, cfg.rmsprop_eps
+        )
+        self.scheduler = paper_schedule(
+            self.optimizer, self.steps_per_epoch, cfg.lr_decay, cfg.lr_decay_epochs, cfg.warmup_epochs
+        )
+        self.scaler = _grad_scaler(self.device, self.precision == "fp16")
+        self.criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+        self.guard = NonFiniteLossGuard(self.device)
+        has_pool = isinstance(getattr(self.model, "global_pool", None), nn.Module)
+        self.zero_monitor = ZeroActivationMonitor(self.model, cfg.zero_fraction_warn) if has_pool else None
+        # position and counters (restored by resume)
+        self.step = self.epoch = self.batch_in_epoch = 0
+        self.elapsed = 0.0
+        self.skipped = torch.zeros((), dtype=torch.long, device=self.device)
+        self.last_checkpoint: str | None = None
+        self._reset_interval()
+        self.run_dir = Path(broadcast_object(str(self._choose_run_dir()), self.ctx))
+        self.checkpoint_dir = self.run_dir / "checkpoints"
+        records = self._resume() if cfg.resume else None
+        if records is None:
+            records = []
+            self._start_new_run(command)
+        self.writer = HistoryWriter(self.run_dir if self.ctx.is_main else None, records)
+
+    # ----------------------------------------------------------------- set-up
+    def _build_data(self, train_set, val_set) -> None:
+        cfg = self.config
+        self.image_size = cfg.image_size or self._default_image_size()
+        for split, given in (("train", train_set), ("val", val_set)):
+            if given is None:
+                transform = None if cfg.data == "synthetic" else transforms_for(cfg.model, self.image_size, split == "train")
+                given = build_dataset(
+                    cfg.data, split, cfg.data_root, self.image_size, cfg.download, transform, **cfg.data_kwargs
+                )
+            setattr(self, f"{split}_set", given)
+        world, rank = self.ctx.world_size, self.ctx.rank
+        self.train_sampler = ResumableSampler(len(self.train_set), True, cfg.seed, world, rank)
+        val_sampler = ResumableSampler(len(self.val_set), False, cfg.seed, world, rank, pad=False)
+        self.train_loader = build_loader(
+            self.train_set, cfg.batch_size, False, cfg.num_workers, self.train_sampler, drop_last=True, seed=cfg.seed
+        )
+        self.val_loader = build_loader(self.val_set, cfg.batch_size, False, cfg.num_workers, val_sampler, seed=cfg.seed)
+        self.steps_per_epoch = len(self.train_loader) // cfg.accum_steps
+        if self.steps_per_epoch == 0:
+            raise ValueError(
+                f"the training set has {len(self.train_set)} images: too few for one step of"
+                f" {cfg.batch_size} x {cfg.accum_steps} (accumulation) x {world} (processes) images."
+                " Lower --batch-size or --accum-steps, or use more images."
+            )
+
+    def _default_image_size(self) -> int:
+        """The model's design size (224 px for GoogLeNet and BN-Inception, else 299 px)."""
+        spec = MODEL_INPUTS.get(self.config.model)
+        return spec.image_size if spec is not None else 299
+
+    def _build_model(self, num_classes: int) -> nn.Module:
+        cfg = self.config
+        options: dict[str, Any] = {"width": cfg.width, "dropout": cfg.dropout, **cfg.model_kwargs}
+        if cfg.depths is not None:
+            options["depths"] = cfg.depths
+        if cfg.model in AUX_MODELS:
+            options["aux_logits"] = bool(cfg.aux_weights)
+        elif cfg.aux_weights:
+            raise ValueError(f"{cfg.model} has no auxiliary classifiers; aux_weights must be empty")
+        return create_model(cfg.model, num_classes=num_classes, **options)
+
+    def _choose_run_dir(self) -> Path:
+        cfg = self.config
+        if cfg.out:
+            return Path(cfg.out)
+        prefix = f"{cfg.model}-{cfg.data}-"
+        if cfg.resume:
+            earlier = sorted(Path("runs").glob(prefix + "*")) if Path("runs").is_dir() else []
+            if earlier:
+                return earlier[-1]
+        return Path("runs") / (prefix + time.strftime("%Y%m%d-%H%M%S"))
+
+    def _start_new_run(self, command: str | None) -> None:
+        if list_checkpoints(self.checkpoint_dir):
+            raise FileExistsError(
+                f"{self.run_dir} already holds checkpoints: pass --resume (resume=True) to continue that run,"
+                " or choose another --out"
+            )
+        if self.ctx.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            info = {
+                "config": self.config.to_dict(),
+                "command": command,
+                "resolved": {
+                    "precision": self.precision, "lr": self.lr, "global_batch": self.global_batch,
+                    "image_size": self.image_size, "steps_per_epoch": self.steps_per_epoch,
+                    "num_classes": self.train_set.num_classes,
+                },
+                "environment": environment(self.device, self.ctx.world_size),
+            }
+            tmp = self.run_dir / "config.json.tmp"
+            tmp.write_text(json.dumps(info, indent=2))
+            os.replace(tmp, self.run_dir / "config.json")
+        barrier(self.ctx)
+
+    # ----------------------------------------------------------------- resume and checkpoints
+    def _resume(self) -> list[dict[str, Any]] | None:
+        """Restore the newest valid checkpoint; its history, or ``None`` when there is none."""
+        if self.ctx.is_main:
+            remove_stale_temporaries(self.checkpoint_dir)
+        found = latest_checkpoint(self.checkpoint_dir)
+        if found is None and list_checkpoints(self.checkpoint_dir):
+            raise ValueError(f"no checkpoint in {self.checkpoint_dir} is readable (see the warnings above)")
+        if found is None:
+            self._say(f"no checkpoint in {self.checkpoint_dir}: starting a new run")
+            return None
+        path, state = found
+        changed = self.config.differences(state["config"])
+        if changed:
+            listing = "; ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in changed.items())
+            raise ValueError(f"cannot resume {path} with different settings ({listing}); use the original ones")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        if self.ema is not None:
+            self.ema.load_state_dict(state["ema"])
+        self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
+        self.elapsed = state["wall_time"]
+        self.skipped.fill_(state["skipped_steps"])
+        self.last_checkpoint = str(path)
+        rngs = state["rng"]
+        if len(rngs) != self.ctx.world_size:
+            self._say(f"checkpoint written by {len(rngs)} processes, resumed on {self.ctx.world_size}: not bit-exact")
+        set_rng_state(rngs[self.ctx.rank % len(rngs)])
+        self._say(f"resuming from {path} (step {self.step}, epoch {self.epoch + 1})")
+        return state["history"]
+
+    def save_checkpoint(self) -> None:
+        """Write a checkpoint of the current state (rank 0), after checking the loss was finite."""
+        self.guard.check(self.epoch, self.last_checkpoint)
+        rngs = gather_objects(rng_state(), self.ctx)
+        if self.ctx.is_main:
+            state = {
+                "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                "scaler": self.scaler.state_dict(),
+                "ema": self.ema.state_dict() if self.ema is not None else None,
+                "step": self.step,
+                "epoch": self.epoch,
+                "batch_in_epoch": self.batch_in_epoch,
+                "wall_time": self.wall_time(),
+                "skipped_steps": int(self.skipped),
+                "rng": rngs,
+                "history": self.history.records,
+                "config": self.config.to_dict(),
+            }
+            path = save_checkpoint(state, self.checkpoint_dir, self.step, self.config.keep_checkpoints)
+            self.last_checkpoint = str(path)
+        self.last_checkpoint = broadcast_object(self.last_checkpoint, self.ctx)
+
+    # ----------------------------------------------------------------- the loop
+    @property
+    def history(self) -> History:
+        return self.writer.history
+
+    def wall_time(self) -> float:
+        """Seconds of training so far, over all sessions of this run."""
+        return self.elapsed + time.perf_counter() - self._session_start
+
+    def fit(self) -> History:
+        """Train until ``config.epochs``; returns the run's :class:`History`."""
+        self._session_start = self._interval_start = time.perf_counter()
+        self._interval_step = self.step
+        try:
+            while self.epoch < self.config.epochs:
+                self._train_epoch()
+                self._end_epoch()
+        finally:
+            if self.zero_monitor is not None:
+                self.zero_monitor.remove()
+            shutdown(self.ctx)
+        return self.history
+
+    def _train_epoch(self) -> None:
+        cfg = self.config
+        self.train_sampler.set_epoch(self.epoch, start=self.batch_in_epoch * cfg.batch_size)
+        batches = iter(self.train_loader)
+        done = self.batch_in_epoch // cfg.accum_steps
+        quiet = {} if self.ctx.is_main else {"disable": True}  # not passing it lets TQDM_DISABLE=1 work
+        bar = tqdm(
+            total=self.steps_per_epoch, initial=done, desc=f"epoch {self.epoch + 1}/{cfg.epochs}",
+            unit="step", leave=False, dynamic_ncols=True, **quiet,
+        )
+        self.train_model.train()
+        for _ in range(self.steps_per_epoch - done):
+            micro_batches = [next(batches) for _ in range(cfg.accum_steps)]
+            if self.zero_monitor is not None and (self.step + 1) % cfg.log_every == 0:
+                self.zero_monitor.arm()
+            try:
+                self.train_step(micro_batches)
+            except torch.cuda.OutOfMemoryError as err:
+                raise TrainingOutOfMemoryError(
+                    out_of_memory_message(cfg.batch_size, cfg.accum_steps, self.image_size, cfg.model, self.precision)
+                ) from err
+            self.step += 1
+            self.batch_in_epoch += cfg.accum_steps
+            bar.update(1)
+            if self.step % cfg.log_every == 0:
+                bar.set_postfix(self._log_train(), refresh=False)
+            if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
+                self.save_checkpoint()
+        bar.close()
+
+    def _prepare(self, images: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        memory_format = torch.channels_last if self.config.channels_last else torch.preserve_format
+        images = images.to(self.device, non_blocking=True, memory_format=memory_format)
+        return images, targets.to(self.device, non_blocking=True)
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.precision == "fp32":
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=AUTOCAST_DTYPES[self.precision])
+
+    def _loss(self, outputs: torch.Tensor | tuple[torch.Tensor, ...], targets: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy with label smoothing, plus the weighted auxiliary-classifier losses."""
+        if not isinstance(outputs, (tuple, list)):
+            return self.criterion(outputs, targets)
+        logits, *aux = outputs
+        weights = self.config.aux_weights
+        if len(aux) != len(weights):
+            raise ValueError(f"the model returned {len(aux)} auxiliary outputs but aux_weights has {len(weights)}")
+        loss = self.criterion(logits, targets)
+        for weight, aux_logits in zip(weights, aux):
+            loss = loss + weight * self.criterion(aux_logits, targets)
+        return loss
+
+    def train_step(self, micro_batches: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
+        """One optimiser step over ``accum_steps`` micro-batches (see the module docstring)."""
+        cfg = self.config
+        for i, batch in enumerate(micro_batches):
+            images, targets = self._prepare(*batch)
+            last = i == len(micro_batches) - 1
+            sync = contextlib.nullcontext() if last or not self.ctx.enabled else self.ddp.no_sync()
+            with sync:
+                with self._autocast():
+                    loss = self._loss(self.train_model(images), targets)
+                self.scaler.scale(loss / len(micro_batches)).backward()
+            self.guard.update(loss, self.step + 1)
+            self._loss_sum += loss.detach().float()
+            self._loss_count += 1
+        scale_before = self.scaler._scale.clone() if self.scaler.is_enabled() else None  # noqa: SLF001
+        if cfg.clip_grad_norm:
+            self.scaler.unscale_(self.optimizer)
+            self._grad_norm = nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip_grad_norm)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        if scale_before is not None:  # the scaler lowers its scale exactly when it skipped the step
+            self.skipped += (self.scaler._scale < scale_before).long()  # noqa: SLF001
+        self.optimizer.zero_grad(set_to_none=True)
+        self._lr_used = self.optimizer.param_groups[0]["lr"]
+        self.scheduler.step()
+        if self.ema is not None:
+            self.ema.update(self.model)
+
+    def _reset_interval(self) -> None:
+        self._loss_sum = torch.zeros((), device=self.device)
+        self._loss_count = 0
+        self._grad_norm: torch.Tensor | None = None
+
+    def _log_train(self) -> dict[str, str]:
+        """Append a train record (synchronises with the device); returns progress-bar fields."""
+        self.guard.check(self.epoch, self.last_checkpoint)
+        now = time.perf_counter()
+        images = (self.step - self._interval_step) * self.global_batch
+        record = {
+            "kind": "train",
+            "step": self.step,
+            "epoch": self.step / self.steps_per_epoch,
+            "wall_time": self.wall_time(),
+            "train_loss": float(self._loss_sum) / max(1, self._loss_count),
+            "lr": self._lr_used,
+            "images_per_s": images / max(now - self._interval_start, 1e-9),
+            "skipped_steps": int(self.skipped),
+            "zero_fraction": self.zero_monitor.read(self.step) if self.zero_monitor is not None else None,
+            "grad_norm": float(self._grad_norm) if self._grad_norm is not None else None,
+        }
+        self.writer.append(record)
+        self._reset_interval()
+        self._interval_start, self._interval_step = now, self.step
+        return {"loss": f"{record['train_loss']:.3f}", "lr": f"{record['lr']:.3g}", "img/s": f"{record['images_per_s']:.0f}"}
+
+    def _end_epoch(self) -> None:
+        """Validate (and with the weight average), record, advance the epoch, checkpoint."""
+        self.guard.check(self.epoch, self.last_checkpoint)
+        record: dict[str, Any] = {"kind": "val", "step": self.step, "epoch": self.epoch + 1}
+        models = {"val": self.model, "ema_val": self.ema.module if self.ema is not None else None}
+        for prefix, model in models.items():
+            if model is not None:
+                metrics = evaluate(model, self.val_loader, self._prepare, self._autocast, self.ctx)
+                record.update({f"{prefix}_{k}": v for k, v in metrics.items()})
+        record["wall_time"] = self.wall_time()
+        self.writer.append(record)
+        summary = f"epoch {self.epoch + 1}/{self.config.epochs}: val top-1 error {record['val_top1_err']:.2%}, top-5 {record['val_top5_err']:.2%}"
+        if "ema_val_top1_err" in record:
+            summary += f" (weight average: {record['ema_val_top1_err']:.2%}, {record['ema_val_top5_err']:.2%})"
+        self._say(summary)
+        self.epoch += 1
+        self.batch_in_epoch = 0
+        self.save_checkpoint()
+
+    def _say(self, message: str) -> None:
+        if self.ctx.is_main:
+            tqdm.write(message)
+
+
+def train(model: str = "inception_v4", data: str = "synthetic", **settings: Any) -> History:
+    """Train with the presets for ``model`` and ``data`` plus ``settings`` (any
+    :class:`TrainConfig` field); returns the :class:`History` (``history.run_dir`` is the run
+    directory). For the trained model itself use ``Trainer(config).fit()`` and ``trainer.model``.
+
+    >>> history = train("inception_v3", "imagenette", epochs=5, batch_size=64)
+    """
+    return Trainer(TrainConfig.from_preset(model, data, **settings)).fit()

@@ -1,0 +1,56 @@
+"""End-of-epoch validation: loss and top-1 / top-5 error, summed on the device.
+
+``inception_course.evaluation`` has the full toolkit (crops, ensembles, paper tables); its
+``topk_correct`` returns Python ints, which forces a device synchronisation per batch. The
+training loop's version below keeps the counts on the device until the epoch's end.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Callable, Iterable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .distributed import DistContext, all_reduce_sum
+
+
+def topk_correct(logits: torch.Tensor, targets: torch.Tensor, ks: tuple[int, ...] = (1, 5)) -> torch.Tensor:
+    """How many rows have their target among the ``k`` highest logits, for each ``k``.
+
+    ``k`` larger than the number of classes counts every row as correct (with 3 classes the "top-5"
+    always contains the answer)."""
+    top = logits.topk(min(max(ks), logits.shape[1]), dim=1).indices
+    hits = top == targets[:, None]
+    return torch.stack([hits[:, :k].any(dim=1).sum() for k in ks])
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    prepare: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]],
+    autocast: Callable[[], AbstractContextManager],
+    ctx: DistContext,
+) -> dict[str, float]:
+    """Mean cross-entropy (no label smoothing) and top-1 / top-5 error over ``batches``.
+
+    ``prepare`` moves a batch to the device; ``autocast`` gives the precision context. Sums stay
+    on the device until the end, then are added over processes. The model is left in eval mode.
+    """
+    model.eval()
+    totals = torch.zeros(4, dtype=torch.float64, device=ctx.device)  # loss sum, images, top-1, top-5 hits
+    for images, targets in batches:
+        images, targets = prepare(images, targets)
+        with autocast():
+            logits = model(images)
+        totals[0] += F.cross_entropy(logits.float(), targets, reduction="sum")
+        totals[1] += targets.numel()
+        totals[2:] += topk_correct(logits, targets)
+    all_reduce_sum(totals, ctx)
+    loss_sum, n, top1, top5 = totals.tolist()
+    if n == 0:
+        raise ValueError("the validation set is empty")
+    return {"loss": loss_sum / n, "top1_err": 1 - top1 / n, "top5_err": 1 - top5 / n}

@@ -1,0 +1,127 @@
+"""Runs that go wrong: a NaN loss, CUDA out of memory, a dying last layer."""
+
+import pytest
+import torch
+from torch import nn
+
+from inception_course.training import (
+    NonFiniteLossError, TrainConfig, Trainer, TrainingOutOfMemoryError, ZeroActivationMonitor, latest_checkpoint,
+)
+from inception_course.training.cli import main
+from training_tiny import TinyNet, tiny_settings
+
+
+class BreaksAtCall(TinyNet):
+    """Returns NaN logits from its ``bad_call``-th training forward pass on."""
+
+    def __init__(self, bad_call: int) -> None:
+        super().__init__(num_classes=4)
+        self.bad_call, self.calls = bad_call, 0
+
+    def forward(self, x):
+        logits = super().forward(x)
+        if self.training:
+            self.calls += 1
+            if self.calls >= self.bad_call:
+                return logits * float("nan")
+        return logits
+
+
+def test_nan_loss_stops_naming_the_step_and_keeps_last_good_checkpoint(tmp_path):
+    # no logging until step 100: the NaN at step 3 must be caught by the check before the step-4 checkpoint
+    config = TrainConfig.from_preset("inception_v4", "synthetic", out=str(tmp_path), **tiny_settings(log_every=100, checkpoint_every=2))
+    trainer = Trainer(config, model=BreaksAtCall(bad_call=3))
+    with pytest.raises(NonFiniteLossError, match=r"at step 3 \(epoch 1\).*last good checkpoint is .*step_00000002\.pt"):
+        trainer.fit()
+    path, state = latest_checkpoint(tmp_path / "checkpoints")
+    assert path.name == "step_00000002.pt"
+    assert all(torch.isfinite(t).all() for t in state["model"].values())
+
+
+def test_cuda_out_of_memory_suggests_smaller_batch_or_accumulation(tmp_path, monkeypatch, capsys):
+    def out_of_memory(self, micro_batches):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(Trainer, "train_step", out_of_memory)
+    config = TrainConfig.from_preset("inception_v4", "synthetic", out=str(tmp_path / "a"), **tiny_settings())
+    with pytest.raises(TrainingOutOfMemoryError, match="--batch-size 2 --accum-steps 2") as info:
+        Trainer(config, model=TinyNet(4)).fit()
+    assert isinstance(info.value.__cause__, torch.cuda.OutOfMemoryError)
+    # the CLI turns it into a message and exit status 1
+    flags = ["--model", "inception_v2", "--width", "0.25", "--image-size", "75", "--batch-size", "4", "--num-workers", "0",
+             "--data-kwargs", '{"num_images": 8}', "--out", str(tmp_path / "b"), "--precision", "fp32"]
+    assert main(flags) == 1
+    err = capsys.readouterr().err
+    assert "ran out of memory" in err and "--accum-steps 2" in err
+
+
+def test_zero_activation_monitor_warns_above_threshold():
+    model = TinyNet(4)
+    monitor = ZeroActivationMonitor(model, threshold=0.9)
+    model.train()
+    model(torch.randn(2, 3, 32, 32))
+    assert monitor.read(step=1) is None  # measures only when armed
+    monitor.arm()
+    model(torch.randn(2, 3, 32, 32))
+    assert 0.0 < monitor.read(step=2) < 0.9
+    with torch.no_grad():
+        model.features[2].weight.zero_()
+        model.features[2].bias.fill_(-1.0)  # ReLU of a negative constant: all zeros
+    monitor.arm()
+    model(torch.randn(2, 3, 32, 32))
+    with pytest.warns(RuntimeWarning, match=r"step 7: 100.0% of the activations .* exactly zero"):
+        assert monitor.read(step=7) == 1.0
+    monitor.remove()
+    with pytest.raises(ValueError, match="global_pool"):
+        ZeroActivationMonitor(nn.Linear(2, 2))
+
+
+def test_history_records_have_the_documented_fields(tmp_path):
+    config = TrainConfig.from_preset("inception_v4", "synthetic", out=str(tmp_path), **tiny_settings(log_every=3))
+    history = Trainer(config, model=TinyNet(4)).fit()
+    train_fields = {"kind", "step", "epoch", "wall_time", "train_loss", "lr", "images_per_s", "skipped_steps",
+                    "zero_fraction", "grad_norm"}
+    val_fields = {"kind", "step", "epoch", "wall_time", "val_loss", "val_top1_err", "val_top5_err",
+                  "ema_val_loss", "ema_val_top1_err", "ema_val_top5_err"}
+    assert [set(r) for r in history.train] == [train_fields, train_fields]
+    assert [r["step"] for r in history.train] == [3, 6]
+    assert set(history.val[0]) == val_fields and history.val[0]["epoch"] == 1
+    assert all(0.0 <= r["zero_fraction"] <= 1.0 and r["skipped_steps"] == 0 for r in history.train)
+
+
+class _InfiniteGradient(torch.autograd.Function):
+    """Identity forward; an infinite gradient backward (an fp16 overflow, without a non-finite loss)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * float("inf")
+
+
+class OverflowsAtCall(TinyNet):
+    def __init__(self, bad_call: int) -> None:
+        super().__init__(num_classes=4)
+        self.bad_call, self.calls = bad_call, 0
+
+    def forward(self, x):
+        x = self.features(x)
+        if self.training:
+            self.calls += 1
+            if self.calls == self.bad_call:
+                x = _InfiniteGradient.apply(x)
+        return self.fc(torch.flatten(self.global_pool(x), 1))
+
+
+@pytest.mark.skipif(not hasattr(torch.amp, "GradScaler"), reason="a CPU grad scaler needs torch >= 2.3")
+def test_fp16_overflow_is_skipped_by_the_scaler_and_counted(tmp_path):
+    config = TrainConfig.from_preset(
+        "inception_v4", "synthetic", out=str(tmp_path), **tiny_settings(precision="fp16", log_every=6, ema_decay=None)
+    )
+    trainer = Trainer(config, model=OverflowsAtCall(bad_call=4))
+    history = trainer.fit()
+    assert history.train[-1]["skipped_steps"] == 1  # unscale -> clip -> step: the scaler saw the inf and skipped
+    assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
+    assert "ema_val_loss" not in history.val[0]
