@@ -78,3 +78,24 @@ class InceptionNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x)
         return self.forward_head(self.forward_features(x))
+
+
+class InceptionNetWithAux(InceptionNet):
+    """Base class of the networks with auxiliary classifiers (GoogLeNet, Inception-v3).
+
+    A subclass implements ``_forward_features(x, with_aux)``, returning the last feature map and the
+    list of auxiliary logits computed on the way (empty unless ``with_aux``). In training mode
+    ``model(x)`` then returns ``(logits, *aux_logits)``; in eval mode, or without aux heads, logits.
+    """
+
+    def _forward_features(self, x: torch.Tensor, with_aux: bool) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        raise NotImplementedError
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self._forward_features(x, with_aux=False)[0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:  # type: ignore[override]
+        self.check_input(x)
+        features, aux = self._forward_features(x, with_aux=self.training)
+        logits = self.forward_head(features)
+        return (logits, *aux) if aux else logits

@@ -26,7 +26,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from .base import InceptionNet
+from .base import InceptionNetWithAux
 from .layers import ConvBNReLU, InceptionBlock, scale_channels
 from .registry import register_model
 
@@ -137,7 +137,7 @@ class AuxClassifier(nn.Module):
         return self.fc2(self.dropout(x))  # N x num_classes
 
 
-class GoogLeNet(InceptionNet):
+class GoogLeNet(InceptionNetWithAux):
     """GoogLeNet / Inception-v1; see the module docstring for the two configurations.
 
     ``model(x)`` returns logits; in training mode with auxiliary heads it returns
@@ -246,15 +246,6 @@ class GoogLeNet(InceptionNet):
         x = self.inception5a(x)  # N x 832 x 7 x 7
         x = self.inception5b(x)  # N x 1024 x 7 x 7
         return x, aux
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return self._forward_features(x, with_aux=False)[0]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
-        self.check_input(x)
-        features, aux = self._forward_features(x, with_aux=self.training)
-        logits = self.forward_head(features)
-        return (logits, *aux) if aux else logits
 
 
 @register_model

@@ -32,7 +32,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from .base import InceptionNet
+from .base import InceptionNetWithAux
 from .layers import ConvBNReLU, InceptionBlock, scale_channels
 from .registry import register_model
 
@@ -198,7 +198,7 @@ class AuxClassifier(nn.Module):
         return self.fc(torch.flatten(self.global_pool(x), 1))  # N x num_classes
 
 
-class InceptionV3(InceptionNet):
+class InceptionV3(InceptionNetWithAux):
     """Inception-v3 as torchvision / timm build it (see the module docstring).
 
     ``model(x)`` returns logits; in training mode with the auxiliary head it returns ``(logits, aux)``.
@@ -266,15 +266,6 @@ class InceptionV3(InceptionNet):
         x = self.reduction_b(x)  # N x 1280 x 8 x 8
         x = self.inception_c(x)  # N x 2048 x 8 x 8
         return x, aux
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return self._forward_features(x, with_aux=False)[0]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
-        self.check_input(x)
-        features, aux = self._forward_features(x, with_aux=self.training)
-        logits = self.forward_head(features)
-        return (logits, *aux) if aux else logits
 
 
 @register_model

@@ -3,7 +3,7 @@ against TF-slim's inception_v2, counted here from TF-slim's layer list (no Tenso
 
 import pytest
 import torch
-from reference_weights import parameter_count
+from reference_models import parameter_count
 from torch import nn
 
 from inception_course import create_model

@@ -3,7 +3,7 @@ variant as the paper lists it, and the shared input checks."""
 
 import pytest
 import torch
-from reference_weights import disable_dropout_, parameter_count, randomize_
+from reference_models import disable_dropout_, parameter_count, randomize_
 from torch import nn
 
 from inception_course import create_model

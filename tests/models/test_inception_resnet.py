@@ -15,7 +15,7 @@ from inception_course.models.inception_resnet import (
     InceptionResNetV2,
 )
 from test_inception_v4 import n_params, stage_shapes
-from timm_reference import assert_same_outputs, random_reference
+from reference_models import assert_same_outputs, random_reference
 
 STAGES = ("stem", "reduction_a", "reduction_b", "blocks_c", "final_conv")
 

@@ -8,7 +8,7 @@ from torch import nn
 
 from inception_course.models import convert_reference_state_dict, create_model
 from inception_course.models.inception_v4 import REDUCTION_A_FILTERS, InceptionV4, ReductionA, Stem
-from timm_reference import assert_same_outputs, random_reference
+from reference_models import assert_same_outputs, random_reference
 
 STAGES = ("stem", "reduction_a", "reduction_b", "blocks_c")
 

@@ -7,7 +7,7 @@ import socket
 import pytest
 import torch
 import torchvision
-from reference_weights import randomize_
+from reference_models import randomize_
 
 from inception_course import create_model
 from inception_course.models import convert_reference_state_dict
