@@ -1,0 +1,190 @@
+"""The live residual-scaling experiment: train the same wide Inception-ResNet with scale 1.0 and
+with a paper scale (0.1-0.3), same seed and budget, and see which one "dies".
+
+The paper's symptom (section 3.3): "the last layer before the average pooling started to produce
+only zeros". The trainer's :class:`~inception_course.training.ZeroActivationMonitor` logs that
+layer's exactly-zero fraction in every train record, so :func:`died` judges a run from its history
+alone, by a stated criterion:
+
+* the loss became NaN or infinite (the trainer stops the run and :func:`run_scaling_experiment`
+  writes the message to ``outcome.json``), or
+* on average over the last quarter of the train records, at least 95% of the last feature map is
+  exactly zero (the paper says "only zeros"; at 95% the classifier sees almost nothing, and the
+  small runs here hover at 97-99% once dead).
+
+Whether the instability shows depends on width, depth, learning rate and warm-up; at a small size
+it often does not. The result says so rather than pretending (see ``data/results/README.md`` for
+the conditions under which the recorded runs did and did not die).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+
+from ..config import is_fast
+from ..training import NonFiniteLossError, Trainer, TrainConfig
+from ..training.presets import FAST_DEPTHS
+from .activations import BlockStats, activation_statistics
+from .runs import Run, list_runs, load_run, results_dir
+
+DEFAULT_MODEL = "inception_resnet_v1"
+"""Inception-ResNet-v1's last feature map is a residual sum after a ReLU with no batch norm after it,
+the layer the paper saw die; the reference Inception-ResNet-v2 ends in a conv + batch norm + ReLU
+instead, which re-centres that layer (about half its values are zero whatever the residuals do)."""
+DEFAULT_LR = 0.45
+#: The budget of one arm, found with short CPU runs (the recorded outcomes are in data/results/):
+#: width 0.625 gives Inception-ResNet-v1 1120-channel C blocks, above the paper's ~1000-filter
+#: threshold; (2, 4, 2) blocks per stage instead of the paper's (5, 10, 5) and 75 px images keep one
+#: arm to under a minute on a CPU.
+EXPERIMENT: dict[str, Any] = {
+    "width": 0.625, "depths": (2, 4, 2), "image_size": 75, "batch_size": 16, "epochs": 6,
+    "data_kwargs": {"num_images": 128},
+}
+#: Fast mode (tests, CI notebooks): seconds, and too short to show anything but the mechanics.
+FAST_EXPERIMENT: dict[str, Any] = {
+    "width": 0.0625, "depths": (1, 1, 1), "image_size": 75, "batch_size": 8, "epochs": 1,
+    "data_kwargs": {"num_images": 16},
+}
+ZERO_THRESHOLD = 0.95
+TAIL = 0.25
+OUTCOME_FILE = "outcome.json"
+STATS_FILE = "block_stats.json"
+
+
+def depths_for(model: str) -> tuple[int, ...] | None:
+    """Block repeats used by the explorer: the short fast-mode stages in fast mode, else the paper's."""
+    return FAST_DEPTHS.get(model) if is_fast() else None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Did a run die, and why (or why not) - in words a student can check against the plots."""
+
+    died: bool
+    reason: str
+
+    def __str__(self) -> str:
+        return f"died: {'yes' if self.died else 'no'} ({self.reason})"
+
+
+def died(run: Run, zero_threshold: float = ZERO_THRESHOLD, tail: float = TAIL) -> Verdict:
+    """Judge ``run`` by the module's criterion: a non-finite loss, or a last feature map that is
+    on average at least ``zero_threshold`` exactly zero over the last ``tail`` of its train records."""
+    outcome = _read_json(run.path / OUTCOME_FILE)
+    if outcome.get("error"):
+        return Verdict(True, outcome["error"].split(";")[0])
+    _, zeros = run.curve("zero_fraction", "step")
+    if not zeros:
+        return Verdict(False, "no zero-fraction measurements in the history (too few steps for log_every?)")
+    last = zeros[-max(1, round(len(zeros) * tail)) :]
+    mean = sum(last) / len(last)
+    if mean >= zero_threshold:
+        return Verdict(True, f"{mean:.1%} of the last feature map is exactly zero (threshold {zero_threshold:.0%})")
+    return Verdict(False, f"{mean:.1%} of the last feature map is exactly zero at the end (threshold {zero_threshold:.0%})")
+
+
+@dataclass
+class ScalingRun:
+    """One arm of the experiment: the residual scale, its run, the verdict and per-block
+    statistics measured on a validation batch after training."""
+
+    scale: float
+    run: Run
+    verdict: Verdict
+    final_stats: list[BlockStats]
+
+
+def load_scaling_run(path: str | os.PathLike) -> ScalingRun:
+    """Read an arm written by :func:`run_scaling_experiment` (recorded ones live in data/results/)."""
+    run = load_run(path)
+    scale = run.config["config"]["model_kwargs"]["residual_scale"]
+    stats = [BlockStats(**row) for row in _read_json(run.path / STATS_FILE).get("rows", [])]
+    return ScalingRun(scale, run, died(run), stats)
+
+
+def recorded_experiments(path: str | os.PathLike | None = None) -> dict[float, list[ScalingRun]]:
+    """The scaling arms recorded in ``results_dir(path)`` grouped by learning rate, scale 1.0 first
+    (empty when the folder is missing, e.g. in an installed package without the repository)."""
+    root = results_dir(path)
+    groups: dict[float, list[ScalingRun]] = {}
+    for run in list_runs(root) if root.is_dir() else []:
+        if (run.path / STATS_FILE).is_file():
+            groups.setdefault(run.setting("lr"), []).append(load_scaling_run(run.path))
+    return {lr: sorted(arms, key=lambda arm: -arm.scale) for lr, arms in sorted(groups.items(), reverse=True)}
+
+
+def scaling_settings(lr: float = DEFAULT_LR, **overrides: Any) -> dict[str, Any]:
+    """The training settings both arms share (:class:`TrainConfig` fields): :data:`EXPERIMENT`
+    (:data:`FAST_EXPERIMENT` in fast mode), the learning rate ``lr``, no warm-up (at this small
+    scale a warm-up hides the instability; the paper found it did not help at full scale), a train
+    record every step, then ``overrides``. The recipe's gradient clipping stays on, as in the paper."""
+    settings = {
+        **(FAST_EXPERIMENT if is_fast() else EXPERIMENT),
+        "lr": lr, "warmup_epochs": 0.0, "log_every": 1, "keep_checkpoints": 1,
+        **overrides,
+    }
+    TrainConfig.check_names(settings)
+    return settings
+
+
+def run_scaling_experiment(
+    model: str = DEFAULT_MODEL,
+    scales: Sequence[float] = (1.0, 0.2),
+    out_dir: str | os.PathLike = "runs/scaling",
+    lr: float = DEFAULT_LR,
+    command: str | None = None,
+    **overrides: Any,
+) -> list[ScalingRun]:
+    """Train ``model`` once per residual scale with identical settings (:func:`scaling_settings`)
+    into ``out_dir/scaling-<model>-lr<lr>-scale<s>``; return one :class:`ScalingRun` per scale.
+
+    A run whose loss turns NaN/infinite is stopped by the trainer; that counts as dying and the
+    message goes to the run's ``outcome.json``. The experiments never resume, so the trainer's
+    checkpoints are deleted to keep run directories small.
+    """
+    settings = scaling_settings(lr, **overrides)
+    arms = []
+    for scale in scales:
+        run_dir = Path(out_dir) / f"scaling-{model}-lr{lr:g}-scale{scale:g}"
+        if (run_dir / "history.jsonl").exists():
+            raise FileExistsError(f"{run_dir} already holds a run; choose another out_dir or delete it")
+        config = TrainConfig.from_preset(
+            model, "synthetic", out=str(run_dir), model_kwargs={"residual_scale": scale}, **settings
+        )
+        trainer = Trainer(config, command=command)
+        error = None
+        try:
+            trainer.fit()
+        except NonFiniteLossError as err:
+            error = str(err)
+        stats = _final_statistics(trainer)
+        _write_json(run_dir / OUTCOME_FILE, {"finished": error is None, "error": error})
+        _write_json(run_dir / STATS_FILE, {"measured_on": "first validation batch, train-mode batch norm", "rows": [r.as_dict() for r in stats]})
+        shutil.rmtree(trainer.checkpoint_dir, ignore_errors=True)
+        arms.append(load_scaling_run(run_dir))
+    return arms
+
+
+def _final_statistics(trainer: Trainer) -> list[BlockStats]:
+    """Per-block statistics of the trained model on the first validation batch."""
+    size = min(len(trainer.val_set), trainer.config.batch_size)
+    images, labels = zip(*(trainer.val_set[i] for i in range(size)))
+    device = trainer.device
+    return activation_statistics(trainer.model, torch.stack(images).to(device), torch.tensor(labels, device=device))
+
+
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, path)

@@ -1,0 +1,127 @@
+"""``residual_vs_plain_explorer()``: recorded residual-vs-plain runs, plotted the way you choose.
+
+Pick a pair (paper Fig. 8 or 9) and its runs, the x axis (epochs or wall-clock seconds), the metric
+(top-1 / top-5 error or validation loss) and a smoothing weight; the plot comes from
+:func:`inception_course.experiments.plot_runs`, and every curve is labelled with its model, data
+set and device. The button trains the chosen pair once more with a short budget through
+:func:`inception_course.experiments.run_pair` and adds the new runs to the list.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import ipywidgets as widgets
+
+from ..config import data_root, is_fast
+from ..experiments.plots import plot_runs
+from ..experiments.residual_vs_plain import PAIR_TITLES, PAIRS, pair_of, run_pair
+from ..experiments.runs import Run, list_runs, results_dir
+from ._display import show_error, show_figure
+
+#: The "new short run" budget: a few minutes on a CPU, seconds on a GPU.
+SHORT_RUN = {"width": 0.125, "image_size": 75, "epochs": 3, "batch_size": 16, "data_kwargs": {"num_images": 128}}
+FAST_SHORT_RUN = {"width": 0.0625, "image_size": 75, "epochs": 2, "batch_size": 8, "data_kwargs": {"num_images": 8}}
+
+
+class ResidualVsPlainExplorer(widgets.VBox):
+    """Controls ``pair``, ``runs``, ``x_axis``, ``metric``, ``smoothing``, ``run_button``; the
+    loaded runs in ``all_runs`` and the last figure's runs in ``plotted``."""
+
+    def __init__(self, results: str | os.PathLike | None = None, new_runs_dir: str | os.PathLike | None = None) -> None:
+        self.results = results_dir(results)
+        self.new_runs_dir = Path(new_runs_dir) if new_runs_dir is not None else data_root() / "runs" / "residual_vs_plain"
+        style = {"description_width": "90px"}
+        self.pair = widgets.Dropdown(options=[(PAIR_TITLES[p], p) for p in PAIRS], description="pair", style=style)
+        self.runs = widgets.SelectMultiple(description="runs", rows=6, style=style, layout=widgets.Layout(width="560px"))
+        self.x_axis = widgets.ToggleButtons(options=[("epochs", "epoch"), ("wall time", "wall_time")], description="x axis", style=style)
+        self.metric = widgets.ToggleButtons(options=[("top-1", "top1"), ("top-5", "top5"), ("loss", "loss")], description="metric", style=style)
+        self.smoothing = widgets.FloatSlider(value=0.0, min=0.0, max=0.9, step=0.1, description="smoothing", continuous_update=False, style=style)
+        self.run_button = widgets.Button(description="Train this pair (short run)", button_style="primary", layout=widgets.Layout(width="240px"))
+        self.status = widgets.HTML()
+        self.output = widgets.Output()
+        self.all_runs: list[Run] = []
+        self.plotted: list[Run] = []
+
+        self.pair.observe(self._on_pair, names="value")
+        for control in (self.runs, self.x_axis, self.metric, self.smoothing):
+            control.observe(self._on_change, names="value")
+        self.run_button.on_click(self._on_run)
+        super().__init__(
+            [
+                widgets.HTML("<b>Residual vs plain</b>: the same budget for both networks of a pair (paper Figs. 8-9)."),
+                self.pair, self.runs, self.x_axis, self.metric, self.smoothing, self.output,
+                widgets.HBox([self.run_button, self.status]),
+            ]
+        )
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the run directories again (recorded ones and new ones) and redraw."""
+        self.all_runs = []
+        for folder in (self.results, self.new_runs_dir):
+            if folder.is_dir():
+                self.all_runs += list_runs(folder)
+        self._fill_runs()
+
+    def _fill_runs(self) -> None:
+        runs = [r for r in self.all_runs if pair_of(r) == self.pair.value]
+        options = [(f"{r.name}  [{r.label}]", str(r.path)) for r in runs]
+        self.runs.unobserve(self._on_change, names="value")  # one redraw below, not one per change
+        self.runs.options = options
+        self.runs.value = tuple(value for _, value in options)
+        self.runs.observe(self._on_change, names="value")
+        self.status.value = "" if runs else f"no recorded runs for this pair in {self.results}; train one with the button"
+        self.plot()
+
+    def plot(self) -> None:
+        """Draw the selected runs with the chosen axis, metric and smoothing."""
+        chosen = set(self.runs.value)
+        self.plotted = [r for r in self.all_runs if str(r.path) in chosen]
+        try:
+            figure = plot_runs(self.plotted, self.metric.value, self.x_axis.value, self.smoothing.value, title=PAIR_TITLES[self.pair.value])
+        except Exception as error:  # shown in the widget, which has no other place to report it
+            show_error(self.output, error)
+            raise
+        show_figure(self.output, figure)
+
+    def train_pair(self) -> list[Run]:
+        """Train the chosen pair with the short budget into a new folder, then list and plot it."""
+        out, tag = self.new_runs_dir, time.strftime("%Y%m%d-%H%M%S")
+        self.run_button.disabled = True
+        self.status.value = "training both networks... (the notebook is busy until they finish)"
+        try:
+            runs = run_pair(self.pair.value, out, tag=tag, **(FAST_SHORT_RUN if is_fast() else SHORT_RUN))
+        except Exception as error:
+            self.status.value = f"{type(error).__name__}: {error}"
+            raise
+        finally:
+            self.run_button.disabled = False
+        self.all_runs += runs
+        self._fill_runs()
+        self.status.value = f"trained {', '.join(r.name for r in runs)} in {out}"
+        return runs
+
+    def _on_pair(self, change) -> None:
+        self._fill_runs()
+
+    def _on_change(self, change) -> None:
+        self.plot()
+
+    def _on_run(self, button) -> None:
+        self.train_pair()
+
+
+def residual_vs_plain_explorer(
+    results_dir: str | os.PathLike | None = None, new_runs_dir: str | os.PathLike | None = None
+) -> ResidualVsPlainExplorer:
+    """A widget over recorded residual-vs-plain runs; display it as the last line of a cell.
+
+    ``results_dir`` defaults to the repository's ``data/results/`` (or ``$INCEPTION_COURSE_RESULTS``);
+    new short runs go to ``new_runs_dir`` (default ``<data root>/runs/residual_vs_plain``). Core
+    ipywidgets only (ipywidgets 7.7 on Colab, 8 in JupyterLab). Without a widget front end, call
+    ``plot_runs(list_runs(), metric, x)`` for the same figure.
+    """
+    return ResidualVsPlainExplorer(results_dir, new_runs_dir)

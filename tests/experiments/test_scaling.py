@@ -1,0 +1,55 @@
+"""The "died" criterion on known histories, and one tiny live scaling experiment end to end."""
+
+import json
+
+from inception_course.experiments import died, load_run, plot_scaling_experiment, run_scaling_experiment
+from inception_course.experiments.activations import FEATURES
+from inception_course.experiments.scaling import OUTCOME_FILE, scaling_settings
+
+
+def test_a_run_whose_last_feature_map_turned_to_zeros_died(make_run):
+    verdict = died(load_run(make_run("dead", zeros=[0.2, 0.6, 0.9, 1.0, 1.0, 0.995, 1.0, 1.0])))
+    assert verdict.died and "exactly zero" in verdict.reason
+    assert str(verdict).startswith("died: yes")
+
+
+def test_a_run_that_keeps_half_its_activations_did_not_die(make_run):
+    verdict = died(load_run(make_run("alive", zeros=[0.5, 0.5, 1.0, 0.4, 0.5, 0.5, 0.5, 0.5])))
+    assert not verdict.died and str(verdict).startswith("died: no")
+    # The criterion looks at the end of the run, not at a passing spike or an early phase.
+    assert not died(load_run(make_run("recovered", zeros=[1.0] * 6 + [0.5, 0.5]))).died
+
+
+def test_a_non_finite_loss_counts_as_dying(make_run):
+    path = make_run("nan", zeros=[0.5, 0.5])
+    (path / OUTCOME_FILE).write_text(json.dumps({"finished": False, "error": "the training loss became NaN at step 7; stopped"}))
+    verdict = died(load_run(path))
+    assert verdict.died and "NaN at step 7" in verdict.reason
+
+
+def test_no_measurements_is_reported_not_guessed(make_run):
+    verdict = died(load_run(make_run("short", zeros=[])))
+    assert not verdict.died and "no zero-fraction" in verdict.reason
+
+
+def test_settings_are_shared_and_overridable():
+    settings = scaling_settings(lr=0.3, epochs=2)
+    assert settings["lr"] == 0.3 and settings["epochs"] == 2 and settings["warmup_epochs"] == 0.0
+
+
+def test_live_experiment_trains_both_scales_with_identical_settings(tmp_path):
+    arms = run_scaling_experiment(scales=(1.0, 0.2), out_dir=tmp_path, lr=0.1)
+    assert [a.scale for a in arms] == [1.0, 0.2]
+    configs = [dict(a.run.config["config"]) for a in arms]
+    assert [c.pop("model_kwargs") for c in configs] == [{"residual_scale": 1.0}, {"residual_scale": 0.2}]
+    assert [c.pop("out") for c in configs] == [str(tmp_path / f"scaling-inception_resnet_v1-lr0.1-scale{s}") for s in ("1", "0.2")]
+    assert configs[0] == configs[1]
+    for arm in arms:
+        steps, zeros = arm.run.curve("zero_fraction", "step")
+        assert len(steps) == arm.run.config["resolved"]["steps_per_epoch"] and all(0 <= z <= 1 for z in zeros)
+        assert arm.run.curve("grad_norm", "step")[1], "gradient norms are logged"
+        assert arm.final_stats[-1].block == FEATURES and arm.final_stats[0].grad_norm > 0
+        assert not (arm.run.path / "checkpoints").exists()
+        assert isinstance(arm.verdict.died, bool)
+    fig = plot_scaling_experiment(arms)
+    assert len(fig.axes) == 4 and len(fig.axes[0].lines) == 2
