@@ -14,14 +14,19 @@ check_output_size               03       a function ``(size, kernel, stride, pad
 check_inception_a               04       an Inception-A block, built (an ``nn.Module``)
 check_residual_scaling          05       a residual block class ``(branches, concat_channels,
                                          out_channels, scale)``
+check_zero_fractions            06       a function ``(model, images)`` -> ``{block: zero fraction}``
+check_rmsprop_tf                07       a function ``(param, grad, ms, mom, lr, decay, eps,
+                                         momentum)`` -> the new ``(param, ms, mom)``
 check_crops_144                 09       a function ``(image, crop_size)`` -> the 144 views
 ==============================  =======  ======================================================
 """
 
+from .activations import check_zero_fractions
 from .arithmetic import check_output_size
 from .blocks import check_inception_a, check_inception_v1_module
 from .crops import check_crops_144
 from .factorization import check_factorized_conv
+from .optim import check_rmsprop_tf
 from .residual import check_residual_scaling
 from .result import CheckResult
 
@@ -33,4 +38,6 @@ __all__ = [
     "check_inception_v1_module",
     "check_output_size",
     "check_residual_scaling",
+    "check_rmsprop_tf",
+    "check_zero_fractions",
 ]
