@@ -22,8 +22,9 @@ from pathlib import Path
 
 import nbformat
 
-REPO_URL = "https://github.com/inception-course/inception-course"
-COLAB_URL = "https://colab.research.google.com/github/inception-course/inception-course/blob/main/"
+from inception_course import REPO_URL
+
+COLAB_URL = REPO_URL.replace("https://github.com/", "https://colab.research.google.com/github/") + "/blob/main/"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
