@@ -4,8 +4,8 @@ experiment, each with a ``provenance.json``, plus a generated ``README.md`` inde
     python -m inception_course.experiments.record                 # everything, into data/results/
     python -m inception_course.experiments.record --only pairs --out /tmp/results
 
-The defaults below are sized for a 2-core CPU (a few minutes in all, one torch thread): a narrow
-network, 75 px images of the synthetic set. They are *not* the paper's ImageNet runs and every file
+The defaults below are sized for a 2-core CPU (about 20 minutes for the pairs and one for the
+scaling experiment, one torch thread): a narrow network, 75 px images of the synthetic set. They are *not* the paper's ImageNet runs and every file
 says so (data set, image size, device). On a GPU, pass ``--width 1 --image-size 299 --num-images
 10000`` and more ``--epochs`` to get closer to the paper's setting.
 """
@@ -29,7 +29,7 @@ from .runs import Run, list_runs, results_dir
 from .scaling import ScalingRun, recorded_experiments, run_scaling_experiment
 
 #: Shared by every recorded pair run (CPU-sized; see the module docstring).
-PAIR_DEFAULTS: dict[str, Any] = {"width": 0.125, "image_size": 75, "epochs": 10, "batch_size": 32, "num_images": 1024}
+PAIR_DEFAULTS: dict[str, Any] = {"width": 0.125, "image_size": 75, "epochs": 20, "batch_size": 32, "num_images": 2048}
 #: The recorded scaling experiment (``scaling.EXPERIMENT`` budget, scales 1.0 and 0.2) at two
 #: learning rates: one where the instability showed in short CPU runs, one where it did not.
 SCALING_LRS = (0.45, 0.1)
