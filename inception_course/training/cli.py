@@ -101,6 +101,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = config_from_args(argv)
         trainer = Trainer(config, command=shlex.join(["python", "-m", "inception_course.train", *argv]))
+        if trainer.device.type == "cpu" and trainer.image_size >= 224 and config.width >= 0.5:
+            print(
+                "inception-train: note: a full-size network on a CPU takes hours per epoch; for a run of"
+                " seconds set INCEPTION_COURSE_FAST=1, or pass e.g. --width 0.25 --image-size 75",
+                file=sys.stderr,
+            )
         history = trainer.fit()
     except (ValueError, FileNotFoundError, FileExistsError, NonFiniteLossError, TrainingOutOfMemoryError) as err:
         print(f"inception-train: error: {err}", file=sys.stderr)
