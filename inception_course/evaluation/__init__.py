@@ -15,7 +15,7 @@ Published weights come from ``create_model(name, pretrained=True)`` (see
 from .crops import SCHEMES, crops, scales_for
 from .ensemble import Ensemble
 from .evaluate import evaluate, evaluation_dataset, raw_image_transform
-from .metrics import topk_accuracy, topk_correct, topk_error
+from .metrics import topk_accuracy, topk_correct, topk_error, topk_hits
 from .predict import predict
 from .records import EvalResult, load_record, save_record
 from .tables import PAPER_NAMES, PAPER_TABLES, ResultRow, ResultsTable, paper_results, results_table
@@ -31,6 +31,7 @@ __all__ = [
     "topk_accuracy",
     "topk_correct",
     "topk_error",
+    "topk_hits",
     "predict",
     "EvalResult",
     "load_record",

@@ -3,7 +3,8 @@
 A prediction is top-k correct when the true class is among the k highest scores. The paper reports
 *errors* in percent (top-1 and top-5); accuracy is ``100 - error``. :func:`topk_correct` counts, so
 that :func:`~inception_course.evaluation.evaluate` can add counts over batches (averaging per-batch
-percentages would weight a short last batch wrongly).
+percentages would weight a short last batch wrongly); :func:`topk_hits` keeps the counts on the
+device for the training loop.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import torch
 DEFAULT_KS = (1, 5)
 
 
-def topk_correct(scores: torch.Tensor, targets: torch.Tensor, ks: Sequence[int] = DEFAULT_KS) -> dict[int, int]:
-    """How many rows of ``scores`` (N, classes) have their ``targets`` (N,) among the top k, per k.
+def topk_hits(scores: torch.Tensor, targets: torch.Tensor, ks: Sequence[int] = DEFAULT_KS) -> torch.Tensor:
+    """How many rows of ``scores`` (N, classes) have their ``targets`` (N,) among the top k, one count
+    per k in ``ks``, as a tensor on ``scores``' device.
 
-    ``scores`` may be logits or probabilities (the order is the same). A k above the number of
-    classes counts every row as correct, as it should.
+    Keeping the counts on the device lets a training loop add them up without a host-device
+    synchronisation per batch. ``scores`` may be logits or probabilities (the order is the same).
+    A k above the number of classes counts every row as correct, as it should.
     """
     if scores.dim() != 2 or targets.shape != scores.shape[:1]:
         raise ValueError(
@@ -29,7 +32,12 @@ def topk_correct(scores: torch.Tensor, targets: torch.Tensor, ks: Sequence[int] 
         raise ValueError(f"ks must be positive integers, got {tuple(ks)}")
     top = scores.topk(min(max(ks), scores.shape[1]), dim=1).indices
     hits = top == targets.to(top.device).unsqueeze(1)  # (N, kmax): where the true class sits
-    return {k: int(hits[:, :k].any(dim=1).sum()) for k in ks}
+    return torch.stack([hits[:, :k].any(dim=1).sum() for k in ks])
+
+
+def topk_correct(scores: torch.Tensor, targets: torch.Tensor, ks: Sequence[int] = DEFAULT_KS) -> dict[int, int]:
+    """:func:`topk_hits` as Python ints, ``{k: count}``."""
+    return dict(zip(ks, topk_hits(scores, targets, ks).tolist()))
 
 
 def topk_error(scores: torch.Tensor, targets: torch.Tensor, ks: Sequence[int] = DEFAULT_KS) -> dict[int, float]:

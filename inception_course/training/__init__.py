@@ -20,11 +20,10 @@ from .sampler import ResumableSampler
 from .schedule import PaperLRFactor, paper_schedule, scale_lr
 from .train_config import TrainConfig
 from .trainer import Trainer, train
-from .validate import topk_correct
 
 __all__ = [
     "TrainConfig", "Trainer", "train", "History", "load_history", "RMSpropTF", "build_optimizer",
     "PaperLRFactor", "paper_schedule", "scale_lr", "ModelEMA", "ResumableSampler", "save_checkpoint",
     "load_checkpoint", "latest_checkpoint", "NonFiniteLossError", "TrainingOutOfMemoryError",
-    "ZeroActivationMonitor", "topk_correct", "RECIPE", "MODEL_PRESETS", "DATA_PRESETS", "preset",
+    "ZeroActivationMonitor", "RECIPE", "MODEL_PRESETS", "DATA_PRESETS", "preset",
 ]

@@ -1,8 +1,7 @@
 """End-of-epoch validation: loss and top-1 / top-5 error, summed on the device.
 
-``inception_course.evaluation`` has the full toolkit (crops, ensembles, paper tables); its
-``topk_correct`` returns Python ints, which forces a device synchronisation per batch. The
-training loop's version below keeps the counts on the device until the epoch's end.
+Counts come from :func:`inception_course.evaluation.metrics.topk_hits`, which keeps them on the
+device, so nothing synchronises with the host until the epoch's end.
 """
 
 from __future__ import annotations
@@ -14,17 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..evaluation.metrics import topk_hits
 from .distributed import DistContext, all_reduce_sum
-
-
-def topk_correct(logits: torch.Tensor, targets: torch.Tensor, ks: tuple[int, ...] = (1, 5)) -> torch.Tensor:
-    """How many rows have their target among the ``k`` highest logits, for each ``k``.
-
-    ``k`` larger than the number of classes counts every row as correct (with 3 classes the "top-5"
-    always contains the answer)."""
-    top = logits.topk(min(max(ks), logits.shape[1]), dim=1).indices
-    hits = top == targets[:, None]
-    return torch.stack([hits[:, :k].any(dim=1).sum() for k in ks])
 
 
 @torch.no_grad()
@@ -48,7 +38,7 @@ def evaluate(
             logits = model(images)
         totals[0] += F.cross_entropy(logits.float(), targets, reduction="sum")
         totals[1] += targets.numel()
-        totals[2:] += topk_correct(logits, targets)
+        totals[2:] += topk_hits(logits, targets)
     all_reduce_sum(totals, ctx)
     loss_sum, n, top1, top5 = totals.tolist()
     if n == 0:

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from inception_course.evaluation import topk_accuracy, topk_correct, topk_error
+from inception_course.evaluation import topk_accuracy, topk_correct, topk_error, topk_hits
 
 
 def test_topk_error_counts_where_the_true_class_ranks():
@@ -25,3 +25,9 @@ def test_bad_shapes_are_explained():
         topk_error(torch.zeros(3, 10), torch.zeros(4, dtype=torch.long))
     with pytest.raises(ValueError, match="at least one"):
         topk_error(torch.zeros(0, 10), torch.zeros(0, dtype=torch.long))
+
+
+def test_topk_hits_count_on_the_device_and_cap_k():
+    logits = torch.tensor([[0.1, 0.9, 0.0], [0.8, 0.05, 0.15], [0.2, 0.3, 0.5]])
+    targets = torch.tensor([1, 2, 0])
+    assert topk_hits(logits, targets, ks=(1, 2, 5)).tolist() == [1, 2, 3]

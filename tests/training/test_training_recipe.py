@@ -1,5 +1,5 @@
 """The recipe's pieces against numbers computed by hand: TF-style RMSProp, the schedule, the
-weight average, top-k counting, presets."""
+weight average, presets."""
 
 import math
 
@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from inception_course.training import (
-    ModelEMA, PaperLRFactor, RMSpropTF, TrainConfig, Trainer, paper_schedule, preset, scale_lr, topk_correct,
+    ModelEMA, PaperLRFactor, RMSpropTF, TrainConfig, Trainer, paper_schedule, preset, scale_lr,
 )
 
 
@@ -86,12 +86,6 @@ def test_ema_update_and_decay_warmup():
     plain.update(source)
     plain.update(source)
     assert plain.module.weight.item() == pytest.approx(1 - 0.9**2)
-
-
-def test_topk_correct_counts_and_caps_k():
-    logits = torch.tensor([[0.1, 0.9, 0.0], [0.8, 0.05, 0.15], [0.2, 0.3, 0.5]])
-    targets = torch.tensor([1, 2, 0])
-    assert topk_correct(logits, targets, ks=(1, 2, 5)).tolist() == [1, 2, 3]
 
 
 def test_presets_and_config():
