@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from ..training import Trainer, TrainConfig
 from .activations import accepts_option
-from .runs import Run, load_run
+from .runs import Run, group_runs, load_run
 
 PAIRS: dict[str, tuple[str, str]] = {
     "v3_vs_ir_v1": ("inception_v3", "inception_resnet_v1"),  # AAAI Fig. 8
@@ -102,3 +103,63 @@ def run_pair(
         runs.append(load_run(trainer.run_dir))
     return runs
 
+
+
+@dataclass(frozen=True)
+class PairSummary:
+    """The paper's claim as numbers, from several seeds of both networks of a pair: the median
+    final error of each, and when the residual network's median curve first reached the plain
+    network's median final error, in epochs and in (median) wall-clock seconds."""
+
+    pair: str
+    seeds: int
+    epochs: int
+    chance: float
+    plain_final: float
+    plain_range: tuple[float, float]
+    residual_final: float
+    residual_range: tuple[float, float]
+    residual_epochs: int | None
+    plain_seconds: float
+    residual_seconds: float | None
+
+    @property
+    def epoch_fraction(self) -> float | None:
+        """The residual network's epochs to the plain one's final error, over the plain one's epochs."""
+        return None if self.residual_epochs is None else self.residual_epochs / self.epochs
+
+    @property
+    def time_fraction(self) -> float | None:
+        """The same in (median) wall-clock seconds."""
+        return None if self.residual_seconds is None else self.residual_seconds / self.plain_seconds
+
+
+def summarize_pair(runs: Sequence[Run], metric: str = "top1") -> PairSummary:
+    """Summarise the runs of one pair (any number of seeds per network; both networks must have
+    the same seeds and epochs) as a :class:`PairSummary`."""
+    pairs = {pair_of(run) for run in runs}
+    if len(pairs) != 1 or None in pairs:
+        raise ValueError(f"runs of exactly one pair expected, got pairs {sorted(map(str, pairs))}")
+    pair = pairs.pop()
+    by_model = {group.setting("model"): group for group in group_runs(runs)}
+    if set(by_model) != set(PAIRS[pair]) or len(by_model) != 2:
+        raise ValueError(f"{pair}: expected one group of runs for each of {PAIRS[pair]}, got {sorted(by_model)}")
+    plain, residual = (by_model[model] for model in PAIRS[pair])
+    if plain.seeds != residual.seeds:
+        raise ValueError(f"{pair}: the networks ran different seeds ({plain.seeds} vs {residual.seeds})")
+    p_epochs, p_err, p_low, p_high = plain.band(metric, "epoch")
+    r_epochs, r_err, r_low, r_high = residual.band(metric, "epoch")
+    p_time = plain.band(metric, "wall_time")[0]
+    r_time = residual.band(metric, "wall_time")[0]
+    if not p_epochs or p_epochs != r_epochs:
+        raise ValueError(f"{pair}: the networks' validation epochs differ ({len(p_epochs)} vs {len(r_epochs)})")
+    target = p_err[-1]
+    reached = next((i for i, err in enumerate(r_err) if err <= target), None)
+    classes = plain.runs[0].config.get("config", {}).get("data_kwargs", {}).get("num_classes", 10)
+    return PairSummary(
+        pair=pair, seeds=len(plain.runs), epochs=int(p_epochs[-1]), chance=1 - 1 / classes,
+        plain_final=target, plain_range=(p_low[-1], p_high[-1]),
+        residual_final=r_err[-1], residual_range=(r_low[-1], r_high[-1]),
+        residual_epochs=None if reached is None else int(r_epochs[reached]),
+        plain_seconds=p_time[-1], residual_seconds=None if reached is None else r_time[reached],
+    )

@@ -110,14 +110,28 @@ def load_scaling_run(path: str | os.PathLike) -> ScalingRun:
 
 
 def recorded_experiments(path: str | os.PathLike | None = None) -> dict[float, list[ScalingRun]]:
-    """The scaling arms recorded in ``results_dir(path)`` grouped by learning rate, scale 1.0 first
-    (empty when the folder is missing, e.g. in an installed package without the repository)."""
+    """The scaling arms recorded in ``results_dir(path)`` grouped by network width (narrowest
+    first), each group sorted by scale (1.0 first) then seed; empty when the folder is missing
+    (e.g. an installed package without the repository)."""
     root = results_dir(path)
     groups: dict[float, list[ScalingRun]] = {}
     for run in list_runs(root) if root.is_dir() else []:
         if (run.path / STATS_FILE).is_file():
-            groups.setdefault(run.setting("lr"), []).append(load_scaling_run(run.path))
-    return {lr: sorted(arms, key=lambda arm: -arm.scale) for lr, arms in sorted(groups.items(), reverse=True)}
+            groups.setdefault(run.setting("width"), []).append(load_scaling_run(run.path))
+    return {
+        width: sorted(arms, key=lambda arm: (-arm.scale, arm.run.setting("seed", 0)))
+        for width, arms in sorted(groups.items())
+    }
+
+
+def died_fractions(arms: Sequence[ScalingRun]) -> dict[tuple[float, float], tuple[int, int]]:
+    """``{(width, scale): (seeds that died, seeds run)}``: the experiment's result table."""
+    table: dict[tuple[float, float], list[int]] = {}
+    for arm in arms:
+        cell = table.setdefault((arm.run.setting("width"), arm.scale), [0, 0])
+        cell[0] += arm.verdict.died
+        cell[1] += 1
+    return {key: (dead, total) for key, (dead, total) in sorted(table.items(), key=lambda kv: (kv[0][0], -kv[0][1]))}
 
 
 def scaling_settings(lr: float = DEFAULT_LR, **overrides: Any) -> dict[str, Any]:
@@ -134,6 +148,36 @@ def scaling_settings(lr: float = DEFAULT_LR, **overrides: Any) -> dict[str, Any]
     return settings
 
 
+def arm_name(model: str, settings: dict[str, Any], scale: float) -> str:
+    """``scaling-<model>-w<width>-lr<lr>-scale<scale>-s<seed>``: one arm's run directory name."""
+    return f"scaling-{model}-w{settings['width']:g}-lr{settings['lr']:g}-scale{scale:g}-s{settings.get('seed', 0)}"
+
+
+def arm_config(model: str, scale: float, out_dir: str | os.PathLike, settings: dict[str, Any]) -> TrainConfig:
+    """The :class:`TrainConfig` of one arm (``settings`` from :func:`scaling_settings`)."""
+    run_dir = Path(out_dir) / arm_name(model, settings, scale)
+    if (run_dir / "history.jsonl").exists():
+        raise FileExistsError(f"{run_dir} already holds a run; choose another out_dir or delete it")
+    return TrainConfig.from_preset(model, "synthetic", out=str(run_dir), model_kwargs={"residual_scale": scale}, **settings)
+
+
+def train_arm(config: TrainConfig, command: str | None = None) -> ScalingRun:
+    """Train one arm; a non-finite loss counts as dying (the message goes to ``outcome.json``).
+    The experiments never resume, so the trainer's checkpoints are deleted afterwards."""
+    trainer = Trainer(config, command=command)
+    error = None
+    try:
+        trainer.fit()
+    except NonFiniteLossError as err:
+        error = str(err)
+    stats = _final_statistics(trainer)
+    run_dir = Path(config.out)
+    _write_json(run_dir / OUTCOME_FILE, {"finished": error is None, "error": error})
+    _write_json(run_dir / STATS_FILE, {"measured_on": "first validation batch, train-mode batch norm", "rows": [r.as_dict() for r in stats]})
+    shutil.rmtree(trainer.checkpoint_dir, ignore_errors=True)
+    return load_scaling_run(run_dir)
+
+
 def run_scaling_experiment(
     model: str = DEFAULT_MODEL,
     scales: Sequence[float] = (1.0, 0.2),
@@ -142,34 +186,11 @@ def run_scaling_experiment(
     command: str | None = None,
     **overrides: Any,
 ) -> list[ScalingRun]:
-    """Train ``model`` once per residual scale with identical settings (:func:`scaling_settings`)
-    into ``out_dir/scaling-<model>-lr<lr>-scale<s>``; return one :class:`ScalingRun` per scale.
-
-    A run whose loss turns NaN/infinite is stopped by the trainer; that counts as dying and the
-    message goes to the run's ``outcome.json``. The experiments never resume, so the trainer's
-    checkpoints are deleted to keep run directories small.
-    """
+    """Train ``model`` once per residual scale with identical settings (:func:`scaling_settings`,
+    e.g. ``width=0.125, seed=1`` as ``overrides``) into ``out_dir/<arm_name>``; return one
+    :class:`ScalingRun` per scale (see :func:`train_arm`)."""
     settings = scaling_settings(lr, **overrides)
-    arms = []
-    for scale in scales:
-        run_dir = Path(out_dir) / f"scaling-{model}-lr{lr:g}-scale{scale:g}"
-        if (run_dir / "history.jsonl").exists():
-            raise FileExistsError(f"{run_dir} already holds a run; choose another out_dir or delete it")
-        config = TrainConfig.from_preset(
-            model, "synthetic", out=str(run_dir), model_kwargs={"residual_scale": scale}, **settings
-        )
-        trainer = Trainer(config, command=command)
-        error = None
-        try:
-            trainer.fit()
-        except NonFiniteLossError as err:
-            error = str(err)
-        stats = _final_statistics(trainer)
-        _write_json(run_dir / OUTCOME_FILE, {"finished": error is None, "error": error})
-        _write_json(run_dir / STATS_FILE, {"measured_on": "first validation batch, train-mode batch norm", "rows": [r.as_dict() for r in stats]})
-        shutil.rmtree(trainer.checkpoint_dir, ignore_errors=True)
-        arms.append(load_scaling_run(run_dir))
-    return arms
+    return [train_arm(arm_config(model, scale, out_dir, settings), command) for scale in scales]
 
 
 def _final_statistics(trainer: Trainer) -> list[BlockStats]:

@@ -48,6 +48,18 @@ INCEPTION_B_ROWS = [(192, c7, 192, c7, 192, 192) for c7 in (128, 160, 160, 192)]
 REDUCTION_B_ROW = (192, 320, 192, 192)
 # Fig. 7 modules: #1x1, #3x3 reduce, #3x3 (1x3 and 3x1 each), double #3x3 reduce, double #3x3, pool proj.
 INCEPTION_C_ROWS = [(320, 384, 384, 448, 384, 192)] * 2
+STAGE_ROWS = (INCEPTION_A_ROWS, INCEPTION_B_ROWS, INCEPTION_C_ROWS)
+#: Modules per grid size (Mixed_5b-d, Mixed_6b-e, Mixed_7b-c).
+DEFAULT_DEPTHS = (3, 4, 2)
+
+
+def stage_rows(rows: list[tuple[int, ...]], depth: int) -> list[tuple[int, ...]]:
+    """The filter rows of a stage shortened (the first ``depth``) or lengthened (the last repeated)
+    to ``depth`` modules: how ``depths`` builds shorter networks, e.g. for CPU-sized experiments
+    that compare Inception-v3 with an equally shortened Inception-ResNet-v1."""
+    if depth < 1:
+        raise ValueError(f"every stage needs at least one module, got depth {depth}")
+    return rows[:depth] + rows[-1:] * (depth - len(rows))
 
 
 def _pool_branch(in_channels: int, pool_proj: int) -> nn.Sequential:
@@ -214,6 +226,7 @@ class InceptionV3(InceptionNetWithAux):
         aux_logits: bool = True,
         dropout: float = 0.5,
         in_chans: int = 3,
+        depths: tuple[int, int, int] = DEFAULT_DEPTHS,
     ) -> None:
         def c(channels: int) -> int:
             return scale_channels(channels, width)
@@ -240,12 +253,13 @@ class InceptionV3(InceptionNetWithAux):
                 channels = blocks[-1].out_channels
             return blocks
 
-        inception_a = stage(InceptionA, INCEPTION_A_ROWS)
+        rows_a, rows_b, rows_c = (stage_rows(rows, n) for rows, n in zip(STAGE_ROWS, depths))
+        inception_a = stage(InceptionA, rows_a)
         (reduction_a,) = stage(ReductionA, [REDUCTION_A_ROW])
-        inception_b = stage(InceptionB, INCEPTION_B_ROWS)
+        inception_b = stage(InceptionB, rows_b)
         channels_17x17 = channels
         (reduction_b,) = stage(ReductionB, [REDUCTION_B_ROW])
-        inception_c = stage(InceptionC, INCEPTION_C_ROWS)
+        inception_c = stage(InceptionC, rows_c)
 
         super().__init__(num_classes, channels, dropout, in_chans)
         self.stem = stem
@@ -277,16 +291,20 @@ def inception_v3(
     aux_logits: bool = True,
     dropout: float = 0.5,
     in_chans: int = 3,
+    depths: tuple[int, int, int] | None = None,
 ) -> InceptionV3:
     """Inception-v3 (23.8M parameters at 1000 classes without the aux head).
 
     ``config`` accepts only ``"reference"`` (torchvision / timm; see the module docstring for why
     there is no paper variant). ``width`` multiplies every filter count. ``aux_logits=False`` builds
-    no auxiliary classifier. ``dropout`` before the classifier: 0.5 as torchvision.
+    no auxiliary classifier. ``dropout`` before the classifier: 0.5 as torchvision. ``depths``
+    gives the modules per grid size (default ``(3, 4, 2)``, the reference network).
     """
     if config != "reference":
         raise ValueError(
             f"inception_v3 has only config='reference' (torchvision / timm), got {config!r}: the v3 paper's "
             "Table 1 does not give every filter count, and its released code is the reference"
         )
-    return InceptionV3(num_classes, width, aux_logits, dropout, in_chans)
+    if depths is not None and len(depths) != 3:
+        raise ValueError(f"inception_v3 takes three depths (35x35, 17x17, 8x8 modules), got {tuple(depths)}")
+    return InceptionV3(num_classes, width, aux_logits, dropout, in_chans, tuple(depths or DEFAULT_DEPTHS))

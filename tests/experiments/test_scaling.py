@@ -4,7 +4,7 @@ import json
 
 from inception_course.experiments import died, load_run, plot_scaling_experiment, run_scaling_experiment
 from inception_course.experiments.activations import FEATURES
-from inception_course.experiments.scaling import OUTCOME_FILE, scaling_settings
+from inception_course.experiments.scaling import OUTCOME_FILE, died_fractions, load_scaling_run, recorded_experiments, scaling_settings
 
 
 def test_a_run_whose_last_feature_map_turned_to_zeros_died(make_run):
@@ -42,7 +42,10 @@ def test_live_experiment_trains_both_scales_with_identical_settings(tmp_path):
     assert [a.scale for a in arms] == [1.0, 0.2]
     configs = [dict(a.run.config["config"]) for a in arms]
     assert [c.pop("model_kwargs") for c in configs] == [{"residual_scale": 1.0}, {"residual_scale": 0.2}]
-    assert [c.pop("out") for c in configs] == [str(tmp_path / f"scaling-inception_resnet_v1-lr0.1-scale{s}") for s in ("1", "0.2")]
+    width = scaling_settings()["width"]
+    assert [c.pop("out") for c in configs] == [
+        str(tmp_path / f"scaling-inception_resnet_v1-w{width:g}-lr0.1-scale{s}-s0") for s in ("1", "0.2")
+    ]
     assert configs[0] == configs[1]
     for arm in arms:
         steps, zeros = arm.run.curve("zero_fraction", "step")
@@ -53,3 +56,27 @@ def test_live_experiment_trains_both_scales_with_identical_settings(tmp_path):
         assert isinstance(arm.verdict.died, bool)
     fig = plot_scaling_experiment(arms)
     assert len(fig.axes) == 4 and len(fig.axes[0].lines) == 2
+
+
+def _arm(make_run, name, width, scale, seed, zeros):
+    path = make_run(name, model="inception_resnet_v1", zeros=zeros)
+    config = json.loads((path / "config.json").read_text())
+    config["config"].update(width=width, seed=seed, lr=0.45, model_kwargs={"residual_scale": scale})
+    (path / "config.json").write_text(json.dumps(config))
+    (path / "block_stats.json").write_text(json.dumps({"rows": []}))
+    return path
+
+
+def test_recorded_arms_are_grouped_by_width_and_died_seeds_counted_per_cell(make_run, tmp_path):
+    dead, alive = [1.0] * 8, [0.5] * 8
+    for seed, zeros in enumerate([dead, dead, alive]):
+        _arm(make_run, f"wide-1-{seed}", 0.625, 1.0, seed, zeros)
+        _arm(make_run, f"wide-02-{seed}", 0.625, 0.2, seed, alive)
+        _arm(make_run, f"narrow-1-{seed}", 0.125, 1.0, seed, alive if seed else dead)
+    groups = recorded_experiments(tmp_path)
+    assert list(groups) == [0.125, 0.625]
+    assert [a.scale for a in groups[0.625]] == [1.0, 1.0, 1.0, 0.2, 0.2, 0.2]
+    table = died_fractions([arm for arms in groups.values() for arm in arms])
+    assert table == {(0.125, 1.0): (1, 3), (0.625, 1.0): (2, 3), (0.625, 0.2): (0, 3)}
+    assert list(table) == [(0.125, 1.0), (0.625, 1.0), (0.625, 0.2)]
+    assert load_scaling_run(tmp_path / "wide-1-0").verdict.died
