@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from .activations import FEATURES, BlockStats
+from .gradients import BlockGradients
+from .residual_vs_plain import PAIR_TITLES, PAIRS
 from .runs import METRICS, X_AXES, Run, smooth
 from .scaling import ZERO_THRESHOLD, ScalingRun
 
@@ -102,4 +104,35 @@ def plot_scaling_experiment(arms: Sequence[ScalingRun], title: str | None = None
         run = arms[0].run
         where = f"{run.setting('data')}, {run.setting('device')}"
         fig.suptitle(title or f"{run.setting('model')}, width {run.setting('width')}, lr {run.setting('lr')} ({where})")
+    return fig
+
+
+def plot_block_gradients(
+    traces: Mapping[str, Mapping[str, Sequence[BlockGradients]]], steps: Sequence[int] | None = None, title: str | None = None
+) -> Figure:
+    """Gradient norm per block (log scale) against the block's position (stem first, head last),
+    one panel per pair (``{pair: {model: trace}}`` from :func:`~.gradients.pair_gradient_norms`),
+    plain network in red, residual in blue; step 0 (at initialisation) solid, later optimiser
+    steps (``steps``, default all) dashed and paler."""
+    fig, axes = plt.subplots(1, len(traces), figsize=(6.5 * len(traces), 4.2), constrained_layout=True, squeeze=False)
+    for ax, (pair, by_model) in zip(axes[0], traces.items()):
+        for model, trace in by_model.items():
+            plain = pair in PAIRS and model == PAIRS[pair][0]
+            color = "tab:red" if plain else "tab:blue"
+            shown = [g for g in trace if steps is None or g.step in steps]
+            last = max((g.step for g in shown), default=0)
+            for g in shown:
+                first = g.step == 0
+                ax.plot(
+                    range(len(g.norms)), g.norms, color=color, marker="." if first else None, lw=2 if first else 1,
+                    ls="-" if first else "--", alpha=1.0 if first else 0.35 + 0.4 * g.step / max(last, 1),
+                    label=f"{model} ({'plain' if plain else 'residual'}), at initialisation" if first
+                    else f"... after 1-{last} steps" if g.step == last else None,
+                )
+        ax.set(yscale="log", xlabel="block (stem = 0, forward order, head last)", ylabel="gradient norm of the block's weights",
+               title=PAIR_TITLES.get(pair, pair))
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize="x-small", loc="upper right")
+    if title:
+        fig.suptitle(title)
     return fig
