@@ -5,7 +5,8 @@
 * Residual vs plain (paper Figs. 8-9): :data:`PAIRS` and :func:`run_pair`.
 * Why residual networks train faster (the mechanism): :func:`block_gradient_norms` and
   :func:`pair_gradient_norms` (gradient norm per block at initialisation and over the first steps).
-* Recorded runs: :func:`list_runs`, :func:`load_run` (``data/results/`` ships runs with provenance;
+* Recorded runs: :func:`list_runs`, :func:`load_run`, :func:`group_runs` (the seeds of one
+  experiment, drawn as median and band) (``data/results/`` ships runs with provenance;
   ``python -m inception_course.experiments.record`` re-records them).
 * Plots (matplotlib, return the figure): :func:`plot_activation_statistics`,
   :func:`plot_scaling_experiment`, :func:`plot_runs`, :func:`plot_block_gradients`.
@@ -15,7 +16,7 @@ from .activations import BlockStats, activation_statistics, build_network, measu
 from .gradients import BlockGradients, block_gradient_norms, pair_gradient_norms
 from .plots import plot_activation_statistics, plot_block_gradients, plot_runs, plot_scaling_experiment
 from .residual_vs_plain import PAIRS, pair_of, run_pair
-from .runs import Run, list_runs, load_run, results_dir, smooth
+from .runs import Run, RunGroup, group_runs, list_runs, load_run, results_dir, smooth
 from .scaling import ScalingRun, Verdict, died, load_scaling_run, run_scaling_experiment
 
 __all__ = [
@@ -23,6 +24,6 @@ __all__ = [
     "BlockGradients", "block_gradient_norms", "pair_gradient_norms",
     "plot_activation_statistics", "plot_block_gradients", "plot_runs", "plot_scaling_experiment",
     "PAIRS", "pair_of", "run_pair",
-    "Run", "list_runs", "load_run", "results_dir", "smooth",
+    "Run", "RunGroup", "group_runs", "list_runs", "load_run", "results_dir", "smooth",
     "ScalingRun", "Verdict", "died", "load_scaling_run", "run_scaling_experiment",
 ]
