@@ -71,17 +71,19 @@ def plot_runs(
     are drawn as one curve, the median across seeds, over a shaded band from the lowest to the
     highest seed; against wall time the median's x is the median time. ``colors`` maps a group's
     :attr:`~.runs.RunGroup.id` (with ``band=False``: a run's path as a string) to a colour, so that
-    a widget can keep every curve's colour when others are hidden.
+    a widget can keep every curve's colour when others are hidden. On a figure of its own the
+    legend goes below the axes; drawn into ``ax``, it takes matplotlib's best place inside.
     """
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; choose one of {sorted(METRICS)}")
     if x not in X_AXES:
         raise ValueError(f"unknown x axis {x!r}; choose one of {sorted(X_AXES)}")
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
+    groups = group_runs(runs) if band else [RunGroup([run]) for run in runs]
+    own_figure = ax is None
+    if own_figure:
+        fig, ax = plt.subplots(figsize=(8, 4.5 + 0.2 * len(groups)), constrained_layout=True)
     else:
         fig = ax.figure
-    groups = group_runs(runs) if band else [RunGroup([run]) for run in runs]
     for group in groups:
         key = group.id if band else str(group.runs[0].path)
         color = (colors or {}).get(key)
@@ -93,7 +95,9 @@ def plot_runs(
         line = ax.plot(xs, smooth(median, smoothing), label=group.label + " (band: min-max)", color=color)[0]
         ax.fill_between(xs, smooth(low, smoothing), smooth(high, smoothing), color=line.get_color(), alpha=0.2, lw=0)
     ax.set(xlabel=X_AXES[x], ylabel=METRICS[metric][1], title=title or "")
-    if runs:
+    if runs and own_figure:  # below the axes: the legend covers no curve however many runs there are
+        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=1, frameon=False)
+    elif runs:
         ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     return fig

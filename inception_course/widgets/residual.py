@@ -40,9 +40,11 @@ class ResidualVsPlainExplorer(widgets.VBox):
         # fast mode: a folder that lives as long as the kernel; otherwise one that keeps your runs
         self.new_runs_dir = Path(new_runs_dir) if new_runs_dir is not None else runs_dir("residual_vs_plain", timestamp=False)
         style = {"description_width": "90px"}
-        wide = widgets.Layout(width="600px")
-        self.pair = widgets.Dropdown(options=[(PAIR_TITLES[p], p) for p in PAIRS], description="pair", style=style, layout=wide)
-        self.runs = widgets.SelectMultiple(description="runs", rows=6, style=style, layout=wide)
+        self.pair = widgets.Dropdown(
+            options=[(PAIR_TITLES[p], p) for p in PAIRS], description="pair", style=style, layout=widgets.Layout(width="600px")
+        )
+        # an entry reads "<run folder>  [<model> (<data>, <device>), seed N, trained here <time>]"
+        self.runs = widgets.SelectMultiple(description="runs", rows=8, style=style, layout=widgets.Layout(width="900px"))
         self.x_axis = widgets.ToggleButtons(options=[("epochs", "epoch"), ("wall time", "wall_time")], description="x axis", style=style)
         self.metric = widgets.ToggleButtons(options=[("top-1", "top1"), ("top-5", "top5"), ("loss", "loss")], description="metric", style=style)
         self.smoothing = widgets.FloatSlider(value=0.0, min=0.0, max=0.9, step=0.1, description="smoothing", continuous_update=False, style=style)

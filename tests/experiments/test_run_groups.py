@@ -73,6 +73,10 @@ def test_plot_runs_draws_median_line_and_band(seeded):
     assert "median of 3 seeds" in ax.lines[1].get_label()
     # band=False: one line per run
     assert len(plot_runs(runs, "top1", "epoch", band=False).axes[0].lines) == 4
+    # a figure of its own keeps its legend below the axes, over no curve
+    fig = plot_runs(runs, "top1", "epoch")
+    fig.canvas.draw()
+    assert fig.axes[0].get_legend().get_window_extent().y1 <= fig.axes[0].get_window_extent().y0
 
 
 def test_runs_trained_here_are_labelled_apart_from_recorded_ones(tmp_path):
