@@ -148,3 +148,26 @@ def test_weight_average_warmup_follows_tensorflow_num_updates():
                     for k, v in expected.items()}
     for name, value in ema.module.state_dict().items():
         torch.testing.assert_close(value, expected[name], rtol=1e-12, atol=1e-12, msg=name)
+
+
+@pytest.mark.parametrize("mode", ["per_tensor", "global"])
+def test_the_trainer_clips_with_the_configured_mode(tmp_path, mode):
+    from training_tiny import TinyNet, tiny_settings
+
+    from inception_course.training import Trainer
+
+    settings = tiny_settings(optimizer="sgd", momentum=0.0, weight_decay=0.0, warmup_epochs=0.0, lr=1.0,
+                             clip_grad_norm=1e-3, clip_mode=mode, ema_decay=None)
+    torch.manual_seed(0)
+    trainer = Trainer(TrainConfig.from_preset("inception_v4", "synthetic", out=str(tmp_path / mode), **settings),
+                      model=TinyNet(num_classes=4))
+    before = [p.detach().clone() for p in trainer.model.parameters()]
+    generator = torch.Generator().manual_seed(0)
+    trainer.train_step([(torch.randn(4, 3, 32, 32, generator=generator), torch.tensor([0, 1, 2, 3]))])
+    steps = [(p.detach() - b).norm().item() for p, b in zip(trainer.model.parameters(), before)]
+    limit = trainer._lr_used * 1e-3  # noqa: SLF001
+    assert trainer._grad_norm.item() > 1e-2  # noqa: SLF001  (the logged norm is the one before clipping)
+    if mode == "per_tensor":
+        assert steps == pytest.approx([limit] * len(steps), rel=1e-3)  # every tensor cut to the threshold
+    else:
+        assert sum(s * s for s in steps) ** 0.5 == pytest.approx(limit, rel=1e-3)  # one factor for all
