@@ -11,6 +11,9 @@ Two switches matter to every lesson and test:
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+import time
 from pathlib import Path
 
 import torch
@@ -32,6 +35,44 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
         return Path(root).expanduser()
     env = os.environ.get(DATA_ENV)
     return Path(env).expanduser() if env else DEFAULT_DATA_ROOT
+
+
+_SCRATCH: list[tempfile.TemporaryDirectory] = []  # one per process, removed when Python exits
+SCRATCH_PREFIX = "inception-course-runs-"
+
+
+def _remove_stale_scratch() -> None:
+    """Remove fast-mode folders of processes that no longer run (a kernel killed outright, as test
+    runners stop theirs, never gets to clean up after itself)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        pid = folder.name[len(SCRATCH_PREFIX):].split("-")[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # alive but someone else's
+            pass
+
+
+def runs_dir(name: str, timestamp: bool = True) -> Path:
+    """The folder (created) where a lesson or a widget writes the runs it trains.
+
+    Outside fast mode: ``<data root>/runs/<name>-<YYYYmmdd-HHMMSS>`` (``<name>`` alone with
+    ``timestamp=False``), kept for later. In fast mode (tests, CI, a quick look): a new folder
+    ``<name>-*`` inside one temporary directory that lives exactly as long as the Python process -
+    the notebook's kernel - so a widget's button still has its folder after "Run All", and nothing
+    a fast run trains is left behind.
+    """
+    if is_fast():
+        if not _SCRATCH:
+            _remove_stale_scratch()
+            _SCRATCH.append(tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+        return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=_SCRATCH[0].name))
+    path = data_root() / "runs" / (f"{name}-{time.strftime('%Y%m%d-%H%M%S')}" if timestamp else name)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def default_device() -> torch.device:

@@ -3,22 +3,27 @@
 * Residual scaling (paper section 3.3): :func:`activation_statistics` / :func:`measure_network`
   (per-block activation statistics), :func:`run_scaling_experiment` and :func:`died`.
 * Residual vs plain (paper Figs. 8-9): :data:`PAIRS` and :func:`run_pair`.
-* Recorded runs: :func:`list_runs`, :func:`load_run` (``data/results/`` ships runs with provenance;
+* Why residual networks train faster (the mechanism): :func:`block_gradient_norms` and
+  :func:`pair_gradient_norms` (gradient norm per block at initialisation and over the first steps).
+* Recorded runs: :func:`list_runs`, :func:`load_run`, :func:`group_runs` (the seeds of one
+  experiment, drawn as median and band) (``data/results/`` ships runs with provenance;
   ``python -m inception_course.experiments.record`` re-records them).
 * Plots (matplotlib, return the figure): :func:`plot_activation_statistics`,
-  :func:`plot_scaling_experiment`, :func:`plot_runs`.
+  :func:`plot_scaling_experiment`, :func:`plot_runs`, :func:`plot_block_gradients`.
 """
 
 from .activations import BlockStats, activation_statistics, build_network, measure_network, widest_residual_block
-from .plots import plot_activation_statistics, plot_runs, plot_scaling_experiment
+from .gradients import BlockGradients, block_gradient_norms, pair_gradient_norms
+from .plots import plot_activation_statistics, plot_block_gradients, plot_runs, plot_scaling_experiment
 from .residual_vs_plain import PAIRS, pair_of, run_pair
-from .runs import Run, list_runs, load_run, results_dir, smooth
+from .runs import Run, RunGroup, group_runs, list_runs, load_run, results_dir, smooth
 from .scaling import ScalingRun, Verdict, died, load_scaling_run, run_scaling_experiment
 
 __all__ = [
     "BlockStats", "activation_statistics", "build_network", "measure_network", "widest_residual_block",
-    "plot_activation_statistics", "plot_runs", "plot_scaling_experiment",
+    "BlockGradients", "block_gradient_norms", "pair_gradient_norms",
+    "plot_activation_statistics", "plot_block_gradients", "plot_runs", "plot_scaling_experiment",
     "PAIRS", "pair_of", "run_pair",
-    "Run", "list_runs", "load_run", "results_dir", "smooth",
+    "Run", "RunGroup", "group_runs", "list_runs", "load_run", "results_dir", "smooth",
     "ScalingRun", "Verdict", "died", "load_scaling_run", "run_scaling_experiment",
 ]

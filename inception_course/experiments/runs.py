@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -66,9 +68,33 @@ class Run:
         return default
 
     @property
+    def recorded(self) -> bool:
+        """True for runs shipped with their ``provenance.json`` (``data/results/``), False for runs
+        trained in a notebook or by a widget."""
+        return bool(self.provenance)
+
+    @property
+    def seed(self) -> int | None:
+        return self.setting("seed")
+
+    @property
+    def origin(self) -> str:
+        """``""`` for a recorded run; else ``", trained here <tag>"``, the tag being what the run's
+        directory name adds after the model (a widget's time stamp), or the time the run started."""
+        if self.recorded:
+            return ""
+        model = self.setting("model", "")
+        tag = self.name.split(f"{model}-", 1)[1] if model and f"{model}-" in self.name else ""
+        date = str(self.setting("date", ""))
+        return f", trained here {tag or date[11:19] or self.name}"
+
+    @property
     def label(self) -> str:
-        """``"model (data set, device)"`` - every plotted curve says where its numbers come from."""
-        return f"{self.setting('model', self.name)} ({self.setting('data', '?')}, {self.setting('device', '?')})"
+        """``"model (data set, device), seed N"``, plus ``", trained here <tag or time>"`` for a run
+        that is not a recorded one: every plotted curve says where its numbers come from, and a run
+        you trained never carries the same label as a recorded one."""
+        seed = "" if self.seed is None else f", seed {self.seed}"
+        return f"{self.setting('model', self.name)} ({self.setting('data', '?')}, {self.setting('device', '?')}){seed}{self.origin}"
 
     def curve(self, metric: str = "top1", x: str = "epoch") -> tuple[list[float], list[float]]:
         """``(xs, ys)`` for ``metric`` (a key of :data:`METRICS`) against ``x`` (a key of :data:`X_AXES`).
@@ -125,3 +151,102 @@ def smooth(values: Sequence[float], weight: float) -> list[float]:
         norm = weight * norm + (1 - weight)
         out.append(average / norm)
     return out
+
+
+#: Settings that do not make two runs different experiments: the seed (what a group varies), where
+#: the run went, and bookkeeping that leaves the numbers unchanged.
+NOT_GROUPED = frozenset(
+    {"seed", "out", "resume", "data_root", "download", "num_workers", "log_every", "checkpoint_every",
+     "keep_checkpoints", "compile", "cudnn_benchmark", "device", "zero_fraction_warn"}
+)
+SEED_SUFFIX = re.compile(r"-s\d+$")
+
+
+def group_key(run: Run) -> str:
+    """What must match for runs to be seeds of one experiment: the folder they are in, the model,
+    the device they ran on and every setting except :data:`NOT_GROUPED` (a ``seed`` inside
+    ``data_kwargs`` is ignored too)."""
+    settings = dict(run.config.get("config", {}))
+    settings = {k: v for k, v in settings.items() if k not in NOT_GROUPED}
+    if isinstance(settings.get("data_kwargs"), dict):
+        settings["data_kwargs"] = {k: v for k, v in settings["data_kwargs"].items() if k != "seed"}
+    return json.dumps(
+        [str(run.path.parent), run.setting("model"), run.setting("device"), SEED_SUFFIX.sub("", run.name), settings],
+        sort_keys=True, default=str,
+    )
+
+
+@dataclass
+class RunGroup:
+    """Runs of one experiment that differ only in their seed (see :func:`group_runs`)."""
+
+    runs: list[Run]
+
+    @property
+    def name(self) -> str:
+        """The runs' directory name without its ``-s<seed>`` suffix."""
+        return SEED_SUFFIX.sub("", self.runs[0].name)
+
+    @property
+    def id(self) -> str:
+        """A stable identity (the folder and :attr:`name`): what a widget keys colours on."""
+        return str(self.runs[0].path.parent / self.name)
+
+    @property
+    def seeds(self) -> list:
+        return [run.seed for run in self.runs]
+
+    @property
+    def label(self) -> str:
+        """The single run's label, or ``"model (data, device), median of N seeds"``."""
+        if len(self.runs) == 1:
+            return self.runs[0].label
+        first = self.runs[0]
+        return (f"{first.setting('model', self.name)} ({first.setting('data', '?')}, {first.setting('device', '?')}),"
+                f" median of {len(self.runs)} seeds{first.origin}")
+
+    def setting(self, key: str, default=None):
+        return self.runs[0].setting(key, default)
+
+    def band(self, metric: str = "top1", x: str = "epoch", common: bool = True) -> tuple[list[float], list[float], list[float], list[float]]:
+        """``(xs, median, low, high)`` of ``metric`` across the seeds, point by point.
+
+        Points are matched by epoch (validation metrics) or step (training metrics), so wall time
+        works too: its x is the median time at which the seeds reached that point. ``common=True``
+        keeps only the points every seed has; ``False`` keeps every point, over the seeds that have
+        it (e.g. runs that stopped early).
+        """
+        if metric not in METRICS:
+            raise ValueError(f"unknown metric {metric!r}; choose one of {sorted(METRICS)}")
+        if x not in X_AXES:
+            raise ValueError(f"unknown x axis {x!r}; choose one of {sorted(X_AXES)}")
+        field = METRICS[metric][0]
+        align = "epoch" if field.startswith("val_") else "step"
+        per_run = []
+        for run in self.runs:
+            records = run.history.val if field.startswith("val_") else run.history.train
+            rows = [r for r in records if all(r.get(k) is not None for k in (align, x, field))]
+            per_run.append({round(r[align], 6): (r[x], r[field]) for r in rows})
+        points = set.intersection(*(set(d) for d in per_run)) if common else set.union(*(set(d) for d in per_run))
+        xs, median, low, high = [], [], [], []
+        for key in sorted(points):
+            values = [d[key] for d in per_run if key in d]
+            ys = [v[1] for v in values]
+            xs.append(statistics.median(v[0] for v in values))
+            median.append(statistics.median(ys))
+            low.append(min(ys))
+            high.append(max(ys))
+        return xs, median, low, high
+
+
+def group_runs(runs: Sequence[Run]) -> list[RunGroup]:
+    """``runs`` grouped by :func:`group_key` (same experiment, different seeds), in first-seen
+    order, each group's runs sorted by seed. A run directory listed twice counts once."""
+    groups: dict[str, list[Run]] = {}
+    seen: set[Path] = set()
+    for run in runs:
+        path = run.path.resolve()
+        if path not in seen:
+            seen.add(path)
+            groups.setdefault(group_key(run), []).append(run)
+    return [RunGroup(sorted(rs, key=lambda r: (r.seed is None, r.seed or 0, r.name))) for rs in groups.values()]

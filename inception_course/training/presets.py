@@ -4,19 +4,30 @@
 and :func:`preset` layers the per-model and per-data-set tables on top. Change a number here and
 the notebooks, the CLI and the tests all follow.
 
-Sources, abbreviated below:
+Sources, abbreviated below (the public TensorFlow code was checked for each number it holds):
 
 * [v4] Szegedy et al. 2017, "Inception-v4, Inception-ResNet and the Impact of Residual Connections
   on Learning", section "Training Methodology": RMSProp with decay 0.9 and epsilon 1.0, learning
-  rate 0.045 decayed every two epochs by 0.94, gradient clipping, evaluation with a running average
-  of the parameters. The paper gives neither batch size, clipping threshold nor averaging decay.
+  rate 0.045 decayed every two epochs by 0.94, "gradient clipping" (no threshold, no method),
+  evaluation with a running average of the parameters. The paper gives neither batch size,
+  clipping threshold nor averaging decay.
 * [v3] Szegedy et al. 2016, "Rethinking the Inception Architecture": the same RMSProp recipe with
   batch size 32 per replica for 100 epochs, gradient clipping with threshold 2.0, label smoothing
   0.1 (the "label-smoothing regularisation" section).
 * [v1] Szegedy et al. 2015, "Going Deeper with Convolutions": auxiliary losses weighted 0.3.
-* [slim] TF-slim's ``train_image_classifier.py`` and ``inception_*.py``: weight decay 4e-5, the
-  v3 auxiliary loss weight 0.4, dropout keep-probability 0.8 (dropout 0.2) before every classifier,
-  moving-average decay 0.9999 in its Inception training instructions.
+* [slim] TF-slim's ``research/slim/train_image_classifier.py`` (tensorflow/models) and its
+  ``nets/inception_*.py``: weight decay 4e-5 on conv/fc weights, RMSProp decay 0.9, momentum 0.9,
+  epsilon 1.0, learning-rate decay 0.94 every 2 epochs, batch 32, the v3 auxiliary loss weight
+  0.4, dropout keep-probability 0.8 (dropout 0.2) before every classifier. That script clips
+  nothing and averages only when ``--moving_average_decay`` is given.
+* [slim-learning] TF-slim's training library, ``tf_slim/learning.py``: ``create_train_op(...,
+  clip_gradient_norm=c)`` clips with ``clip_gradient_norms``, i.e. ``tf.clip_by_norm`` on each
+  variable's gradient separately (see ``training/clip.py``). The paper's own training code is not
+  public; this is how TF-slim, the library the reference models are written in, clips.
+* [inception-tf] The Inception-v3 training code in tensorflow/models (``inception/inception/
+  inception_train.py``, ``inception_model.py``): RMSProp 0.9 / 0.9 / 1.0, weight decay 4e-5, label
+  smoothing 0.1, auxiliary weight 0.4, and ``ExponentialMovingAverage(0.9999, global_step)`` over
+  the weights *and* the batch-norm moving statistics (see ``training/ema.py``).
 * [course] choices of this course (not in any paper), chosen to fit a Colab GPU.
 """
 
@@ -35,16 +46,17 @@ RECIPE: dict[str, Any] = {
     "lr_decay": 0.94,  # [v4]
     "lr_decay_epochs": 2.0,  # [v4]
     "warmup_epochs": 0.0,  # [course] the paper had no warm-up; use 1-5 for batches far above 32
-    "momentum": 0.9,  # [v4]
-    "rmsprop_decay": 0.9,  # [v4]
-    "rmsprop_eps": 1.0,  # [v4] TensorFlow placement, see optim.RMSpropTF
-    "weight_decay": 4e-5,  # [slim]
-    "clip_grad_norm": 2.0,  # [v3]
-    "label_smoothing": 0.1,  # [v3]
-    "ema_decay": 0.9999,  # [slim]
+    "momentum": 0.9,  # [v4] [slim] [inception-tf]
+    "rmsprop_decay": 0.9,  # [v4] [slim] [inception-tf]
+    "rmsprop_eps": 1.0,  # [v4] [slim] TensorFlow placement, see optim.RMSpropTF
+    "weight_decay": 4e-5,  # [slim] [inception-tf]
+    "clip_grad_norm": 2.0,  # [v3] the threshold; the paper says only "gradient clipping"
+    "clip_mode": "per_tensor",  # [slim-learning] clip_by_norm on each variable's gradient, see clip.py
+    "label_smoothing": 0.1,  # [v3] [inception-tf]
+    "ema_decay": 0.9999,  # [inception-tf] (with its num_updates warm-up, see ema.py)
     "dropout": 0.2,  # [slim] keep-probability 0.8
     "epochs": 100,  # [v3]
-    "batch_size": 32,  # [v3]
+    "batch_size": 32,  # [v3] [slim]
 }
 
 #: Per-model settings that differ from :data:`RECIPE` (the input size comes from the data module's

@@ -58,7 +58,10 @@ class TrainConfig:
     rmsprop_decay: float = _setting(RECIPE["rmsprop_decay"], "RMSProp decay of the squared-gradient average")
     rmsprop_eps: float = _setting(RECIPE["rmsprop_eps"], "RMSProp epsilon, inside the square root as in TensorFlow")
     weight_decay: float = _setting(RECIPE["weight_decay"], "L2 weight decay on conv/linear weights")
-    clip_grad_norm: float | None = _setting(RECIPE["clip_grad_norm"], "clip the global gradient norm (none: off)")
+    clip_grad_norm: float | None = _setting(RECIPE["clip_grad_norm"], "gradient-clipping threshold (none: off)")
+    clip_mode: Literal["per_tensor", "global"] = _setting(
+        RECIPE["clip_mode"], "per_tensor: clip each parameter's gradient norm (TF-slim); global: one factor for all"
+    )
     label_smoothing: float = _setting(RECIPE["label_smoothing"], "label smoothing of the training loss")
     ema_decay: float | None = _setting(RECIPE["ema_decay"], "decay of the weight average used for evaluation (none: off)")
     # speed

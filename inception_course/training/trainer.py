@@ -38,6 +38,7 @@ from ..config import default_device
 from ..data import MODEL_INPUTS, build_dataset, build_loader, transforms_for
 from ..models import create_model
 from .checkpoint import latest_checkpoint, list_checkpoints, remove_stale_temporaries, rng_state, save_checkpoint, set_rng_state
+from .clip import clip_gradients_
 from .distributed import barrier, broadcast_object, gather_objects, init_distributed, shutdown, wrap_model
 from .ema import ModelEMA
 from .history import History, HistoryWriter
@@ -380,7 +381,7 @@ class Trainer:
         scale_before = self.scaler._scale.clone() if self.scaler.is_enabled() else None  # noqa: SLF001
         if cfg.clip_grad_norm:
             self.scaler.unscale_(self.optimizer)
-            self._grad_norm = nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip_grad_norm)
+            self._grad_norm = clip_gradients_(self.model.parameters(), cfg.clip_grad_norm, cfg.clip_mode)
         self.scaler.step(self.optimizer)
         self.scaler.update()
         if scale_before is not None:  # the scaler lowers its scale exactly when it skipped the step

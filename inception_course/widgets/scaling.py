@@ -10,11 +10,14 @@ budget - with :func:`inception_course.experiments.run_scaling_experiment` and sh
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 import ipywidgets as widgets
 
-from ..config import data_root, is_fast
+from ..config import is_fast
+from ..config import runs_dir as default_runs_dir
 from ..experiments import scaling
 from ..experiments.activations import accepts_option, build_network, measure_network, widest_residual_block
 from ..experiments.plots import plot_activation_statistics, plot_scaling_experiment
@@ -32,14 +35,20 @@ def _scale_label(scale: float) -> str:
 
 class ActivationScalingExplorer(widgets.VBox):
     """The explorer's controls (``model``, ``scale``, ``width``, ``lr``, ``run_button``), its two
-    outputs, and the last results (``stats``, ``experiment``) for code that wants the numbers."""
+    outputs, the last results (``stats``, ``experiment``) for code that wants the numbers, and
+    ``runs_dir``, the folder each button click trains into (one ``scaling-<time>`` folder per click)."""
 
-    def __init__(self, model: str = scaling.DEFAULT_MODEL, scale: float = 0.2, width: float | None = None) -> None:
+    def __init__(
+        self, model: str = scaling.DEFAULT_MODEL, scale: float = 0.2, width: float | None = None,
+        runs_dir: str | os.PathLike | None = None,
+    ) -> None:
         width = width if width is not None else (scaling.FAST_EXPERIMENT if is_fast() else scaling.EXPERIMENT)["width"]
         if width not in WIDTHS:
             raise ValueError(f"width must be one of {WIDTHS}, got {width}")
         if model not in MODELS:
             raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+        # fast mode: a folder that lives as long as the kernel, never the data root
+        self.runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir("scaling", timestamp=False)
         style = {"description_width": "110px"}
         layout = widgets.Layout(width="520px")
         self.model = widgets.Dropdown(options=MODELS, value=model, description="model", style=style)
@@ -114,12 +123,12 @@ class ActivationScalingExplorer(widgets.VBox):
 
     def run_experiment(self) -> list[scaling.ScalingRun]:
         """Train scale 1.0 and the chosen scale with the current settings; plot and return the result."""
-        out_dir = data_root() / "runs" / time.strftime("scaling-%Y%m%d-%H%M%S")
+        out_dir = self.runs_dir / time.strftime("scaling-%Y%m%d-%H%M%S")
         self.run_button.disabled = True
         try:
             self.experiment_output.clear_output()
             with self.experiment_output:
-                print("training... (the notebook is busy until both runs finish)")
+                print(f"training into {out_dir}... (the notebook is busy until both runs finish)")
             self.experiment = scaling.run_scaling_experiment(
                 model=self.model.value, scales=sorted({1.0, self.scale.value}, reverse=True),
                 width=self.width.value, lr=self.lr.value, out_dir=out_dir,
@@ -139,11 +148,17 @@ class ActivationScalingExplorer(widgets.VBox):
         self.run_experiment()
 
 
-def activation_scaling_explorer(model: str = scaling.DEFAULT_MODEL, scale: float = 0.2, width: float | None = None) -> ActivationScalingExplorer:
+def activation_scaling_explorer(
+    model: str = scaling.DEFAULT_MODEL, scale: float = 0.2, width: float | None = None,
+    runs_dir: str | os.PathLike | None = None,
+) -> ActivationScalingExplorer:
     """A widget to see what residual scaling does: display it as the last line of a notebook cell.
+
+    The button trains into ``runs_dir`` (default ``config.runs_dir("scaling", timestamp=False)``:
+    ``<data root>/runs/scaling``, or in fast mode a temporary folder that lives as long as the kernel).
 
     Core ipywidgets only (works with ipywidgets 7.7 on Colab and 8 in JupyterLab, no custom widget
     manager needed). Without a widget front end call the plain functions in
     :mod:`inception_course.experiments` instead; they draw the same figures.
     """
-    return ActivationScalingExplorer(model=model, scale=scale, width=width)
+    return ActivationScalingExplorer(model=model, scale=scale, width=width, runs_dir=runs_dir)

@@ -55,7 +55,7 @@ def test_live_experiment_trains_both_scales_with_identical_settings(tmp_path):
         assert not (arm.run.path / "checkpoints").exists()
         assert isinstance(arm.verdict.died, bool)
     fig = plot_scaling_experiment(arms)
-    assert len(fig.axes) == 4 and len(fig.axes[0].lines) == 2
+    assert len(fig.axes) == 5 and len(fig.axes[0].lines) == 2  # four panels and the legend below them
 
 
 def _arm(make_run, name, width, scale, seed, zeros):

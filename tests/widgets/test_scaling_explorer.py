@@ -51,9 +51,21 @@ def test_the_button_runs_the_live_experiment(explorer, tmp_path, monkeypatch):
     explorer.lr.value = 0.1
     explorer.run_button.click()
     assert [arm.scale for arm in explorer.experiment] == [1.0, 0.3]
-    assert all(arm.run.path.is_relative_to(tmp_path) for arm in explorer.experiment)
+    # fast mode: into the widget's folder, which lives as long as the process - never the data root
+    assert all(arm.run.path.is_relative_to(explorer.runs_dir) for arm in explorer.experiment)
+    assert not any(arm.run.path.is_relative_to(tmp_path) for arm in explorer.experiment)
     assert all(arm.run.setting("lr") == pytest.approx(0.1) for arm in explorer.experiment)
     assert not explorer.run_button.disabled
+
+
+def test_the_button_writes_where_it_is_told(tmp_path, monkeypatch):
+    from inception_course.experiments import scaling
+
+    calls = []
+    monkeypatch.setattr(scaling, "run_scaling_experiment", lambda **kwargs: calls.append(kwargs) or [])
+    chosen = activation_scaling_explorer(width=0.0625, runs_dir=tmp_path / "lesson06")
+    chosen.run_button.click()
+    assert calls[0]["out_dir"].parent == tmp_path / "lesson06" and calls[0]["out_dir"].name.startswith("scaling-")
 
 
 def test_bad_arguments_say_what_is_allowed():
