@@ -35,10 +35,11 @@ from .residual_vs_plain import PAIRS, pair_configs, summarize_pair
 from .runs import Run, list_runs, load_run, results_dir
 from .scaling import arm_config, died_fractions, recorded_experiments, scaling_settings, train_arm
 
-#: Shared by every recorded pair run (CPU-sized; see the module docstring and lesson 8 for how
-#: they were chosen). ``base_lr`` is the paper's 0.045 scaled by the width (see lesson 8).
+#: Shared by every recorded pair run, CPU-sized (lesson 8 says how they were chosen): quarter-width
+#: networks with one module per grid size, 75 px images, and a tenth of the paper's learning rate.
 PAIR_DEFAULTS: dict[str, Any] = {
-    "width": 0.25, "image_size": 75, "epochs": 16, "batch_size": 32, "num_images": 1536,
+    "width": 0.25, "depths": (1, 1, 1), "image_size": 75, "epochs": 15, "batch_size": 32,
+    "base_lr": 0.0045, "num_images": 1280,
 }
 #: The recorded scaling experiment: a narrow and a wide Inception-ResNet-v1 (224- and 1120-channel
 #: widest residual blocks; the paper's threshold is about 1000), scale 1.0 against the paper's 0.2.
@@ -196,7 +197,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=2, help="runs trained at the same time, one torch thread each (default 2)")
     parser.add_argument("--index-only", action="store_true", help="only rewrite README.md from the runs already in --out")
     for key, value in PAIR_DEFAULTS.items():
-        parser.add_argument(f"--{key.replace('_', '-')}", type=type(value), default=value, help=f"pair runs' {key} (default {value})")
+        kind = {"nargs": len(value), "type": int} if isinstance(value, tuple) else {"type": type(value)}
+        parser.add_argument(f"--{key.replace('_', '-')}", default=value, help=f"pair runs' {key} (default {value})", **kind)
     args = parser.parse_args(argv)
     if is_fast() and args.out is None:
         parser.error(f"fast mode is on ({FAST_ENV}): unset it to record the shipped runs, or pass --out")
@@ -210,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         seeds = range(args.seeds)
         jobs = []
         if args.only != "scaling":
-            jobs += pair_jobs(out, {k: getattr(args, k) for k in PAIR_DEFAULTS}, seeds)
+            jobs += pair_jobs(out, {k: tuple(v) if isinstance(v, list) else v for k, v in vars(args).items() if k in PAIR_DEFAULTS}, seeds)
         if args.only != "pairs":
             jobs += scaling_jobs(out, SCALING_WIDTHS, seeds)
         run_jobs(jobs, command, args.jobs)

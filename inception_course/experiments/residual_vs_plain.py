@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..training import Trainer, TrainConfig
-from .activations import accepts_option
 from .runs import Run, group_runs, load_run
 
 PAIRS: dict[str, tuple[str, str]] = {
@@ -53,19 +52,13 @@ def pair_configs(
     """The two :class:`TrainConfig` of ``pair``, run directories ``out_dir/<pair>-<model>[-<tag>]``.
 
     Inception-v3's auxiliary classifier is off (``aux_weights=()``) so that both networks minimise
-    the same loss. Inception-v3 has no ``depths`` option, so its pair always has the paper's depths
-    (fast mode's shorter stages would make Inception-ResNet-v1 much cheaper than v3); the v4 pair
-    shares whatever ``depths`` the presets or ``settings`` give. Everything else comes from the
-    presets plus ``settings``. Raises ``ValueError`` if the two networks would get different
-    settings anyway.
+    the same loss. Both networks share whatever ``depths`` the presets or ``settings`` give (every
+    network of the pairs takes a ``depths`` option). Everything else comes from the presets plus
+    ``settings``. Raises ``ValueError`` if the two networks would get different settings anyway.
     """
     if pair not in PAIRS:
         raise ValueError(f"unknown pair {pair!r}; choose one of {sorted(PAIRS)}")
     settings = {"aux_weights": (), **settings}
-    if not all(accepts_option(model, "depths") for model in PAIRS[pair]):
-        if settings.get("depths") is not None:
-            raise ValueError(f"{PAIRS[pair][0]} takes no depths option; leave depths out for {pair}")
-        settings["depths"] = None
     configs = [
         TrainConfig.from_preset(model, data, out=str(Path(out_dir) / run_name(pair, model, tag)), **settings)
         for model in PAIRS[pair]

@@ -99,6 +99,7 @@ FAST: dict[str, Any] = {
 }
 #: Fast-mode block repeats for the models whose builders take three stage depths.
 FAST_DEPTHS: dict[str, tuple[int, ...]] = {
+    "inception_v3": (1, 1, 1),
     "inception_v4": (1, 1, 1),
     "inception_resnet_v1": (1, 1, 1),
     "inception_resnet_v2": (1, 1, 1),
@@ -106,8 +107,8 @@ FAST_DEPTHS: dict[str, tuple[int, ...]] = {
 #: All fast-mode changes per model: the depths above, and no auxiliary head for Inception-v3 (its
 #: head needs the 17x17 grid of a 299 px input).
 FAST_MODEL: dict[str, dict[str, Any]] = {
-    "inception_v3": {"aux_weights": ()},
-    **{model: {"depths": depths} for model, depths in FAST_DEPTHS.items()},
+    model: {"depths": depths, **({"aux_weights": ()} if model == "inception_v3" else {})}
+    for model, depths in FAST_DEPTHS.items()
 }
 
 
