@@ -2,7 +2,7 @@
 
 * Residual scaling (paper section 3.3): :func:`activation_statistics` / :func:`measure_network`
   (per-block activation statistics), :func:`run_scaling_experiment` and :func:`died`.
-* Residual vs plain (paper Figs. 8-9): :data:`PAIRS` and :func:`run_pair`.
+* Residual vs plain (the paper's training curves, Figs. 21-24, AAAI Figs. 8-9): :data:`PAIRS` and :func:`run_pair`.
 * Recorded runs: :func:`list_runs`, :func:`load_run` (``data/results/`` ships runs with provenance;
   ``python -m inception_course.experiments.record`` re-records them).
 * Plots (matplotlib, return the figure): :func:`plot_activation_statistics`,

@@ -63,14 +63,14 @@ DIFFERENCES: list[Difference] = [
     ),
     Difference(
         "GoogLeNet", "pool4 (after inception 4e)",
-        "Table 1: 3x3 max pool, stride 2",
+        "GoogLeNet paper's Table 1: 3x3 max pool, stride 2",
         "torchvision: 2x2 max pool, stride 2",
         "both give 7x7 from 14x14, with different values; config='paper' builds the 3x3/2 pool",
         "googlenet_pool4",
     ),
     Difference(
         "GoogLeNet", "first layer (conv1, 7x7/2, 64 filters)",
-        "Table 1 costs it 2.7K parameters and 34M multiply-adds: the numbers of a depthwise-separable 7x7 "
+        "the GoogLeNet paper's Table 1 costs it 2.7K parameters and 34M multiply-adds: the numbers of a depthwise-separable 7x7 "
         "(8 filters per input channel, then a 1x1 to 64: 2,712 weights, 34.0M at 224 px)",
         "a dense 7x7 conv: 9,408 weights, 118.0M multiply-adds at 224 px",
         "both configs build the dense conv that the text and figure describe; it is why config='paper' "
@@ -80,7 +80,7 @@ DIFFERENCES: list[Difference] = [
     # --- BN-Inception (Ioffe & Szegedy 2015) vs TF-slim's inception_v2 ---------------------------
     Difference(
         "BN-Inception", "pool projections of modules 4c and 4d",
-        "128 (Figure 5 table), although the table's output column (576 channels) needs 96",
+        "128 (the BN paper's Figure 5 table), although the table's output column (576 channels) needs 96",
         "TF-slim: 96, so that every 14x14 module outputs 576 channels",
         "config='paper' builds 128 (4c/4d output 608, 4e 1056), config='reference' 96 (576, 1024)",
         "bn_pool_proj",
@@ -95,7 +95,7 @@ DIFFERENCES: list[Difference] = [
     ),
     Difference(
         "BN-Inception", "parameters (1000 classes)",
-        "13.6 million (section 4.2)",
+        "13.6 million (BN paper, section 4.2)",
         "11,188,224 (TF-slim's count plus the batch-norm scales it leaves out)",
         "config='paper' has 11,285,224; the paper does not say what else it counted",
         "bn_params",
@@ -110,21 +110,21 @@ DIFFERENCES: list[Difference] = [
     ),
     Difference(
         "Inception-v3", "stem, the layer on the 73x73x64 map",
-        "Table 1: a 3x3/1 conv (to 80 filters, the next row's input)",
+        "the v3 paper's Table 1: a 3x3/1 conv (to 80 filters, the next row's input)",
         "torchvision and timm: a 1x1 conv to 80 (Conv2d_3b_1x1)",
         "the course builds the reference only (no config='paper' for Inception-v3)",
         "v3_stem_1x1",
     ),
     Difference(
         "Inception-v3", "stem, 71x71 -> 35x35",
-        "Table 1: a 3x3 conv with stride 2",
+        "the v3 paper's Table 1: a 3x3 conv with stride 2",
         "a 3x3 conv to 192 (73x73 -> 71x71, stride 1), then a 3x3/2 max pool (71x71 -> 35x35)",
         "the reference halves the grid with a pool, not a strided conv",
         "v3_stem_pool",
     ),
     Difference(
         "Inception-v3", "input of the 35x35 modules",
-        "Table 1: a further 3x3 conv makes 35x35x288",
+        "the v3 paper's Table 1: a further 3x3 conv makes 35x35x288",
         "no such conv: the first 35x35 module takes the stem's 35x35x192",
         "the 35x35 modules output 256, 288, 288 channels; only from the second on is the input 288",
         "v3_stem_288",
@@ -169,7 +169,7 @@ DIFFERENCES: list[Difference] = [
     # --- Inception-ResNet-v1 ---------------------------------------------------------------------
     Difference(
         "Inception-ResNet-v1", "reference implementation",
-        "Figs. 10-15 and Table 1",
+        "Figs. 10-15 and Table 1 (Reduction-A: k, l, m, n)",
         "none for ImageNet; only FaceNet ports (davidsandberg/facenet, facenet-pytorch)",
         "both configs build the figures: 35x35x256, 17x17x896, 8x8x1792",
         "ir_v1_reference",

@@ -31,7 +31,7 @@ class Item:
     subjects: tuple[str, ...]
 
 
-_CURVES = ("training", "error", "curve", "top-1", "top-5", "residual vs", "residual and")
+_CURVES = ("training", "error", "curve", "top-1", "top-5", "residual vs", "residual and", "vs Inception-ResNet")
 
 #: arXiv figure number -> figure (AAAI numbers: Fig. 1 holds arXiv 1-2, Fig. 2 arXiv 9 and 3, Fig. 3
 #: arXiv 4-6, Fig. 4 the IR-v1 blocks, Fig. 5 the IR-v2 blocks, Fig. 6 arXiv 15 and 14).
@@ -67,10 +67,10 @@ FIGURES: dict[int, Item] = {
 #: arXiv table number -> table (the AAAI version has no Table 1; its Tables 1-4 are arXiv 2-5).
 TABLES: dict[int, Item] = {
     1: Item("Reduction-A filter counts k, l, m, n", None, ("Reduction-A", "k, l, m, n", "filter")),
-    2: Item("single crop, single model", 1, ("single crop", "single-crop", "crop", "results")),
-    3: Item("10/12 crops, single model", 2, ("12 crop", "12-crop", "10/12", "crops", "results")),
-    4: Item("144 crops, single model", 3, ("144", "crops", "results")),
-    5: Item("ensembles, 144 crops", 4, ("ensemble", "results")),
+    2: Item("single crop, single model", 1, ("single crop", "single-crop", "crop", "result", "error")),
+    3: Item("10/12 crops, single model", 2, ("12 crop", "12-crop", "10/12", "crops", "result", "error")),
+    4: Item("144 crops, single model", 3, ("144", "crops", "result", "error")),
+    5: Item("ensembles, 144 crops", 4, ("ensemble", "result", "error")),
 }
 
 

@@ -130,7 +130,7 @@ def check_googlenet_conv1(nets):
     dense_weights, dense_macs = dense.weight.numel(), paper["conv1"].macs
     separable = separable_7x7()
     sep_weights, sep_macs = n_params(separable), macs(separable, 224)
-    assert round(sep_weights / 1e3, 1) == 2.7 and round(sep_macs / 1e6) == 34  # Table 1's numbers
+    assert round(sep_weights / 1e3, 1) == 2.7 and round(sep_macs / 1e6) == 34  # the GoogLeNet paper's Table 1
     assert f"{sep_weights:,} weights, {sep_macs / 1e6:.1f}M" in text.paper
     assert f"{dense_weights:,} weights, {dense_macs / 1e6:.1f}M" in text.reference
     total = paper.total.macs
@@ -240,7 +240,7 @@ def check_v4_c_factor_order(nets):
         conv(1536, 384, 1), conv(384, 448, (1, 3)), conv(448, 512, (3, 1)),
         InceptionBlock([conv(512, 256, (1, 3)), conv(512, 256, (3, 1))]),
     )
-    assert kernels(swapped)[:3] == [(1, 1), (1, 3), (3, 1)]  # Fig. 6
+    assert kernels(swapped)[:3] == [(1, 1), (1, 3), (3, 1)]  # Fig. 6, Inception-C
     figure_order_refuses_reference_weights(branch, swapped)
 
 
