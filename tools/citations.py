@@ -151,11 +151,11 @@ def problems_in(block: str, path: str = "<text>", first_line: int = 1, default: 
                 messages.append(f"{where}: give the arXiv number beside it, e.g. '{c.kind} N (AAAI {c.kind} "
                                 f"{c.numbers[0]})'; text: '{_snippet(block, c)}'")
             else:
-                partner = min(partners, key=lambda p: abs(p.start - c.start))
-                expected = {items[n].aaai for n in partner.numbers if n in items}
-                if not set(c.numbers) <= expected:
-                    arxiv = ", ".join(f"{n} -> AAAI {items[n].aaai}" for n in partner.numbers if n in items)
-                    messages.append(f"{where}: does not translate '{partner.text}' (arXiv {arxiv})")
+                numbers = [n for p in partners for n in p.numbers if n in items]
+                if not set(c.numbers) <= {items[n].aaai for n in numbers}:
+                    arxiv = ", ".join(f"{n} -> AAAI {items[n].aaai}" for n in numbers)
+                    cited = " / ".join(f"'{p.text}'" for p in partners)
+                    messages.append(f"{where}: does not translate {cited} (arXiv {arxiv})")
             continue
         missing = [n for n in c.numbers if n not in items]
         if missing:
