@@ -82,3 +82,11 @@ def test_the_mapping_is_one_numbering() -> None:
     with pytest.raises(ValueError, match="has no Fig. 30"):
         cite("Fig.", 30)
     assert all(paper.url.startswith("https://arxiv.org/abs/") for paper in OTHER_PAPERS.values())
+
+
+def test_the_readme_links_every_paper_the_course_cites() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Further reading"):]
+    links = [paper.url for paper in OTHER_PAPERS.values()]
+    links += ["https://arxiv.org/abs/1602.07261", "https://arxiv.org/abs/1512.03385"]  # the v4 paper, ResNet
+    assert all(f"({link})" in section for link in links)
