@@ -109,6 +109,13 @@ DIFFERENCES: list[Difference] = [
         "v3_avg_pool",
     ),
     Difference(
+        "Inception-v3", "35x35 modules",
+        "the v3 paper's Fig. 5: every 5x5 replaced by two 3x3 (1x1 | 1x1-3x3 | 1x1-3x3-3x3 | pool-1x1)",
+        "torchvision and timm: a 1x1 (48) -> 5x5 (64) branch besides the double 3x3 one",
+        "the course builds the reference (its published weights need the 5x5)",
+        "v3_5x5_branch",
+    ),
+    Difference(
         "Inception-v3", "stem, the layer on the 73x73x64 map",
         "the v3 paper's Table 1: a 3x3/1 conv (to 80 filters, the next row's input)",
         "torchvision and timm: a 1x1 conv to 80 (Conv2d_3b_1x1)",

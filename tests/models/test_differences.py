@@ -180,6 +180,12 @@ def check_v3_avg_pool(nets):
         torch.testing.assert_close(pooled[:, 0, 0] / pooled[:, 2, 2], torch.full((8,), 4 / 9))
 
 
+def check_v3_5x5_branch(nets):
+    assert (5, 5) in kernels(nets["v3"].inception_a[0]) and kernels(nets["tv_v3"].Mixed_5b.branch5x5_2) == [(5, 5)]
+    assert nets["tv_v3"].Mixed_5b.branch5x5_1.conv.out_channels == 48
+    assert nets["tv_v3"].Mixed_5b.branch5x5_2.conv.out_channels == 64
+
+
 def check_v3_stem_1x1(nets):
     ours, reference = nets["v3"].stem.conv3b.conv, nets["tv_v3"].Conv2d_3b_1x1.conv
     assert ours.kernel_size == reference.kernel_size == (1, 1)
@@ -357,6 +363,7 @@ CHECKS: dict[str, Callable[[dict[str, nn.Module]], None]] = {
     "bn_conv1": check_bn_conv1,
     "bn_params": check_bn_params,
     "v3_avg_pool": check_v3_avg_pool,
+    "v3_5x5_branch": check_v3_5x5_branch,
     "v3_stem_1x1": check_v3_stem_1x1,
     "v3_stem_pool": check_v3_stem_pool,
     "v3_stem_288": check_v3_stem_288,
