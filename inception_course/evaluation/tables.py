@@ -171,7 +171,8 @@ class ResultsTable:
 def results_table(
     *results: EvalResult | ResultRow, paper: int | Sequence[int] | None = None, title: str = ""
 ) -> ResultsTable:
-    """A :class:`ResultsTable` of the paper's ``paper`` table(s) (if given) followed by ``results``."""
+    """A :class:`ResultsTable` of the paper's result table(s) ``paper`` (arXiv numbers 2-5, if given)
+    followed by ``results``."""
     rows = paper_results(paper) if paper is not None else []
     rows += [r if isinstance(r, ResultRow) else ResultRow.from_result(r) for r in results]
     return ResultsTable(rows, title)
