@@ -96,7 +96,9 @@ def _paper(block: str, start: int, default: str) -> str:
     return best
 
 
-def find_citations(block: str, path: str = "<text>", first_line: int = 1, default: str = "inception_v4") -> list[Citation]:
+def find_citations(
+    block: str, path: str = "<text>", first_line: int = 1, default: str = "inception_v4"
+) -> list[Citation]:
     """Every citation in ``block`` (one notebook cell, or one file), with the paper it refers to."""
     found = []
     for match in CITATION.finditer(block):
@@ -206,7 +208,8 @@ def course_files() -> list[Path]:
 def main(argv: list[str]) -> int:
     paths = [Path(a) for a in argv] or course_files()
     found = [message for path in paths for message in problems(path)]
-    print("\n".join(found) if found else f"{len(paths)} files: every citation agrees with inception_course.models.paper")
+    ok = f"{len(paths)} files: every citation agrees with inception_course.models.paper"
+    print("\n".join(found) if found else ok)
     return 1 if found else 0
 
 

@@ -70,8 +70,8 @@ DIFFERENCES: list[Difference] = [
     ),
     Difference(
         "GoogLeNet", "first layer (conv1, 7x7/2, 64 filters)",
-        "the GoogLeNet paper's Table 1 costs it 2.7K parameters and 34M multiply-adds: the numbers of a depthwise-separable 7x7 "
-        "(8 filters per input channel, then a 1x1 to 64: 2,712 weights, 34.0M at 224 px)",
+        "the GoogLeNet paper's Table 1 costs it 2.7K parameters and 34M multiply-adds: the numbers of a "
+        "depthwise-separable 7x7 (8 filters per input channel, then a 1x1 to 64: 2,712 weights, 34.0M at 224 px)",
         "a dense 7x7 conv: 9,408 weights, 118.0M multiply-adds at 224 px",
         "both configs build the dense conv that the text and figure describe; it is why config='paper' "
         "costs 1.58G multiply-adds against the paper's 1.5G (1.58G - 118.0M + 34.0M = 1.50G)",
@@ -145,7 +145,7 @@ DIFFERENCES: list[Difference] = [
         "v4_stem_stride",
     ),
     Difference(
-        "Inception-v4, Inception-ResNet-v2", "stem: order of the factorised 7x7 (second filter concat)",
+        "Inception-v4, Inception-ResNet-v2", "stem: order of the factorised 7x7 (IR-v2: config='paper')",
         "Fig. 3 (AAAI Fig. 2): 1x1 (64), 7x1 (64), 1x7 (64), 3x3 (96 V)",
         "TF-slim and timm: 1x1, 1x7, 7x1, 3x3 (Mixed_4a)",
         "both configs build the reference order: the same parameters and cost, another function, "

@@ -238,8 +238,8 @@ def check_v4_c_factor_order(nets):
 
     reference = [(1, 1), (3, 1), (1, 3), (1, 3), (3, 1)]
     timm_c = nets["timm_v4"].features[-1]
-    timm_deep = [m.kernel_size for name, m in timm_c.named_modules() if name.startswith("branch2") and isinstance(m, nn.Conv2d)]
-    assert timm_deep == reference
+    timm_deep = [m for name, m in timm_c.named_modules() if name.startswith("branch2") and isinstance(m, nn.Conv2d)]
+    assert [m.kernel_size for m in timm_deep] == reference
     branch = nets["v4_paper"].blocks_c[0].branches[2]
     assert kernels(branch) == kernels(nets["v4_reference"].blocks_c[0].branches[2]) == reference
     swapped = nn.Sequential(
