@@ -9,10 +9,10 @@ The schemes
 ``"single"`` (N = 1)
     Resize the shorter side to ``int(s / crop_fraction)`` and cut the central ``s x s`` square
     (``crop_fraction`` 0.875: 224 of 256, 299 of 341), the geometry of
-    :func:`inception_course.data.transforms_for` on a tensor. This is the paper's Table 1 protocol.
+    :func:`inception_course.data.transforms_for` on a tensor. This is the protocol of the paper's single-crop Table 2 (AAAI Table 1).
 
 ``"144"`` (N = 144), from the GoogLeNet paper (Szegedy et al. 2015, "Going deeper with
-convolutions", section 7), which the Inception-v4 paper's Tables 3 and 4 cite:
+convolutions", section 7), which the Inception-v4 paper's 144-crop and ensemble Tables 4 and 5 (AAAI 3 and 4) cite:
     4 scales x 3 squares x 6 crops x 2 mirrors.
 
     * scales: the shorter side resized to 256, 288, 320 and 352 pixels for a 224 crop; for another
@@ -24,7 +24,7 @@ convolutions", section 7), which the Inception-v4 paper's Tables 3 and 4 cite:
     * mirrors: every view and its horizontal mirror.
 
 ``"12"`` (N = 12)
-    The Inception-v4 paper (Table 2) uses "the 12-crop evaluation as described in" the GoogLeNet
+    The Inception-v4 paper (Table 3, AAAI Table 2) uses "the 12-crop evaluation as described in" the GoogLeNet
     paper, which never defines 12 crops (its tables use 1, 10 and 144). We take **one square of the
     144 scheme**: the smallest scale (shorter side 256 for a 224 crop, the size of the single-crop
     protocol), the central square, its 6 crops and their 6 mirrors. That is the classic 10-crop

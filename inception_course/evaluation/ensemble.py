@@ -1,4 +1,4 @@
-"""Ensembles: several networks vote by averaging their softmax outputs (the paper's Table 4).
+"""Ensembles: several networks vote by averaging their softmax outputs (the paper's ensemble results, Table 5, AAAI Table 4).
 
 The paper's best result averages one Inception-v4 and three Inception-ResNet-v2 models, each over
 144 crops. :class:`Ensemble` is an ``nn.Module`` whose output is ``log(mean_i softmax(model_i(x)))``:

@@ -126,6 +126,14 @@ def _load_partial(path: Path | None, settings: dict[str, Any], ks: Sequence[int]
     return state["n_done"], {int(k): v for k, v in state["correct"].items()}
 
 
+def progress_label(name: str, scheme: str, width: int = 28) -> str:
+    """A progress-bar label short enough not to wrap in a notebook: the name without its
+    parenthesised remark, cut to ``width`` characters, then the scheme (e.g. ``"inception_v4 144-crop"``)."""
+    short = name.split(" (")[0]
+    short = short if len(short) <= width else short[: width - 1] + "…"
+    return f"{short} {scheme}-crop"
+
+
 @torch.no_grad()
 def evaluate(
     model: nn.Module,
@@ -178,7 +186,7 @@ def evaluate(
         collate_fn=_stack_views,
         pin_memory=device.type == "cuda",
     )
-    progress = tqdm(total=total, initial=done, desc=f"{name} {scheme}-crop", unit="img")
+    progress = tqdm(total=total, initial=done, desc=progress_label(name, scheme), unit="img")
     try:
         for views, labels in loader:
             views = views.to(device, non_blocking=True)

@@ -1,11 +1,13 @@
 """Results in the paper's layout (network, crops, top-1 error, top-5 error), paper and measured side by side.
 
-:data:`PAPER_TABLES` holds the published rows of Tables 1-4 of Szegedy et al., "Inception-v4,
-Inception-ResNet and the Impact of Residual Connections on Learning" (AAAI 2017), copied from the
-paper's text. Every row says where it comes from: ``"paper, Table 3"`` or ``"measured, ..."``, so
-a reader never mistakes a number measured here (perhaps on a synthetic set, on a CPU) for a
-published one. Note the paper's own caveat: Table 1 is on the non-blacklisted part of the ILSVRC-2012
-validation set, Tables 2-4 on all 50,000 images.
+:data:`PAPER_TABLES` holds the published result rows of Szegedy et al., "Inception-v4,
+Inception-ResNet and the Impact of Residual Connections on Learning", copied from the paper's text
+and keyed, as everywhere in the course, by the arXiv 1602.07261 numbers: Tables 2-5 (AAAI Tables
+1-4; arXiv Table 1 is Reduction-A's filter counts). Every row says where it comes from:
+``"paper, Table 3 (AAAI 2)"`` or ``"measured, ..."``, so a reader never mistakes a number measured
+here (perhaps on a synthetic set, on a CPU) for a published one. Note the paper's own caveat: the
+single-crop results of Table 2 are on the non-blacklisted part of the ILSVRC-2012 validation set,
+the crop and ensemble results of Tables 3-5 on all 50,000 images.
 """
 
 from __future__ import annotations
@@ -46,52 +48,76 @@ class ResultRow:
         return cls(result.network, result.scheme.replace("single", "1"), top1, top5, source, result.models)
 
 
-def _paper(table: int, rows: Iterable[tuple]) -> tuple[ResultRow, ...]:
-    source = f"paper, Table {table}"
-    return tuple(ResultRow(*row[:4], source=source, models=row[4] if len(row) > 4 else 1) for row in rows)
+def _paper(table: int, rows: Iterable[tuple], notes: dict[str, str] | None = None) -> tuple[ResultRow, ...]:
+    """Rows of arXiv Table ``table``; ``notes`` adds a remark to a network's source."""
+    source = f"paper, Table {table} (AAAI {table - 1})"
+    notes = notes or {}
+    return tuple(
+        ResultRow(*row[:4], source=source + (f"; {notes[row[0]]}" if row[0] in notes else ""),
+                  models=row[4] if len(row) > 4 else 1)
+        for row in rows
+    )
 
 
-PAPER_TABLES: dict[int, tuple[ResultRow, ...]] = {
-    # Table 1: single crop, single model (non-blacklisted ILSVRC-2012 validation images).
-    1: _paper(1, [
+class _Tables(dict):
+    """A dict that answers a wrong table number with the numbering it uses."""
+
+    def __missing__(self, key: object) -> tuple[ResultRow, ...]:
+        raise KeyError(
+            f"PAPER_TABLES has Tables {min(self)}-{max(self)} (arXiv 1602.07261 numbering; AAAI Tables "
+            f"{min(self) - 1}-{max(self) - 1}), not {key!r}: add 1 to an AAAI table number"
+        )
+
+
+#: What the ResNet row of Table 3 prints, and what He et al. report.
+RESNET_SLIP = (
+    "as printed, a slip: the numbers are BN-Inception's single-crop row; He et al. report "
+    "21.4 / 5.7 for ResNet-152 with 10 crops"
+)
+
+PAPER_TABLES: dict[int, tuple[ResultRow, ...]] = _Tables({
+    # Table 2 (AAAI 1): single crop, single model (non-blacklisted ILSVRC-2012 validation images).
+    2: _paper(2, [
         ("BN-Inception", "1", 25.2, 7.8),
         ("Inception-v3", "1", 21.2, 5.6),
         ("Inception-ResNet-v1", "1", 21.3, 5.5),
         ("Inception-v4", "1", 20.0, 5.0),
         ("Inception-ResNet-v2", "1", 19.9, 4.9),
     ]),
-    # Table 2: 10/12 crops, single model (all 50,000 validation images). The ResNet row is as the
-    # AAAI text prints it (the same numbers as BN-Inception in Table 1).
-    2: _paper(2, [
+    # Table 3 (AAAI 2): 10/12 crops, single model (all 50,000 validation images). The ResNet row is
+    # as printed (BN-Inception's single-crop numbers); its source says so.
+    3: _paper(3, [
         ("ResNet (He et al. 2015)", "10", 25.2, 7.8),
         ("Inception-v3", "12", 19.8, 4.6),
         ("Inception-ResNet-v1", "12", 19.8, 4.6),
         ("Inception-v4", "12", 18.7, 4.2),
         ("Inception-ResNet-v2", "12", 18.7, 4.1),
-    ]),
-    # Table 3: 144 crops, single model (all 50,000); the caption adds ResNet-151's 'dense' result.
-    3: _paper(3, [
+    ], notes={"ResNet (He et al. 2015)": RESNET_SLIP}),
+    # Table 4 (AAAI 3): 144 crops, single model (all 50,000); the caption adds ResNet-151's 'dense' result.
+    4: _paper(4, [
         ("ResNet-151 (He et al. 2015)", "dense", 19.4, 4.5),
         ("Inception-v3", "144", 18.9, 4.3),
         ("Inception-ResNet-v1", "144", 18.8, 4.3),
         ("Inception-v4", "144", 17.7, 3.8),
         ("Inception-ResNet-v2", "144", 17.8, 3.7),
     ]),
-    # Table 4: ensembles of N models, 144 crops (ResNet: dense); v4(+Residual) = 1 v4 + 3 IR-v2.
-    4: _paper(4, [
+    # Table 5 (AAAI 4): ensembles of N models, 144 crops (ResNet: dense); v4(+Residual) = 1 v4 + 3 IR-v2.
+    5: _paper(5, [
         ("ResNet (He et al. 2015)", "dense", None, 3.6, 6),
         ("Inception-v3", "144", 17.3, 3.6, 4),
         ("Inception-v4(+Residual)", "144", 16.4, 3.1, 4),
     ]),
-}
+})
 
 
-def paper_results(tables: int | Sequence[int] = (1, 2, 3, 4)) -> list[ResultRow]:
-    """The published rows of the paper's ``tables`` (1-4)."""
+def paper_results(tables: int | Sequence[int] = (2, 3, 4, 5)) -> list[ResultRow]:
+    """The published rows of the paper's result ``tables`` (arXiv numbers 2-5, AAAI 1-4)."""
     tables = [tables] if isinstance(tables, int) else list(tables)
     unknown = [t for t in tables if t not in PAPER_TABLES]
     if unknown:
-        raise ValueError(f"the paper has Tables 1-4 of results, not {unknown}")
+        raise ValueError(
+            f"the paper's results are Tables 2-5 (arXiv 1602.07261 numbering; AAAI Tables 1-4), not {unknown}"
+        )
     return [row for t in tables for row in PAPER_TABLES[t]]
 
 
@@ -145,7 +171,8 @@ class ResultsTable:
 def results_table(
     *results: EvalResult | ResultRow, paper: int | Sequence[int] | None = None, title: str = ""
 ) -> ResultsTable:
-    """A :class:`ResultsTable` of the paper's ``paper`` table(s) (if given) followed by ``results``."""
+    """A :class:`ResultsTable` of the paper's result table(s) ``paper`` (arXiv numbers 2-5, if given)
+    followed by ``results``."""
     rows = paper_results(paper) if paper is not None else []
     rows += [r if isinstance(r, ResultRow) else ResultRow.from_result(r) for r in results]
     return ResultsTable(rows, title)

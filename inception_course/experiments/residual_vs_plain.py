@@ -1,7 +1,7 @@
 """Residual vs non-residual: train the paper's pairs with identical settings and compare curves.
 
-The paper's Figures 8 and 9 (AAAI 2017; 21-24 in arXiv 1602.07261) show validation error against
-training epochs for two pairs of networks of similar cost: Inception-v3 vs Inception-ResNet-v1 and
+The paper's Figs. 21-24 (AAAI Figs. 8 and 9, top-1 only) show validation error during
+training for two pairs of networks of similar cost: Inception-v3 vs Inception-ResNet-v1 and
 Inception-v4 vs Inception-ResNet-v2. The residual networks train "much faster". :func:`run_pair`
 trains a pair through :class:`~inception_course.training.Trainer` with one set of settings for
 both networks (checked, not assumed) so that the history files can be compared epoch by epoch and
@@ -20,14 +20,14 @@ from ..training import Trainer, TrainConfig
 from .runs import Run, group_runs, load_run
 
 PAIRS: dict[str, tuple[str, str]] = {
-    "v3_vs_ir_v1": ("inception_v3", "inception_resnet_v1"),  # AAAI Fig. 8
-    "v4_vs_ir_v2": ("inception_v4", "inception_resnet_v2"),  # AAAI Fig. 9
+    "v3_vs_ir_v1": ("inception_v3", "inception_resnet_v1"),  # training curves: Figs. 21-22 (AAAI Fig. 8)
+    "v4_vs_ir_v2": ("inception_v4", "inception_resnet_v2"),  # training curves: Figs. 23-24 (AAAI Fig. 9)
 }
 """Pair name -> (plain network, residual network of similar computational cost)."""
 
 PAIR_TITLES = {
-    "v3_vs_ir_v1": "Inception-v3 vs Inception-ResNet-v1 (paper Fig. 8)",
-    "v4_vs_ir_v2": "Inception-v4 vs Inception-ResNet-v2 (paper Fig. 9)",
+    "v3_vs_ir_v1": "Inception-v3 vs Inception-ResNet-v1 (paper Figs. 21-22)",
+    "v4_vs_ir_v2": "Inception-v4 vs Inception-ResNet-v2 (paper Figs. 23-24)",
 }
 
 #: Settings that may differ between the two networks of a pair: which network, and where it goes.

@@ -65,7 +65,7 @@ _GOOGLENET_RULES = [(r"\.branch(\d)\.", lambda m: f".branches.{int(m[1]) - 1}.")
 # Inception-v3: torchvision and timm share one naming (TF-slim's endpoint names); timm only renames
 # the parameter-free pools. Stem convs -> our ``stem``; each Mixed_* block -> our stage, with the
 # block type's own branch table (the same torchvision name means different branches in different
-# block types: ``branch3x3dbl_1`` is branch 2 of Fig. 5 but branch 1 of the grid reduction).
+# block types: ``branch3x3dbl_1`` is branch 2 of the v3 paper's Fig. 5 but branch 1 of the grid reduction).
 _V3_STEM = {
     "Conv2d_1a_3x3": "stem.conv1a",
     "Conv2d_2a_3x3": "stem.conv2a",

@@ -9,8 +9,9 @@ width x channels; PyTorch puts channels first, and so does this table).
 What is counted as multiply-adds (MACs, per image): every ``nn.Conv2d`` (output elements x
 ``in_channels / groups`` x kernel height x kernel width) and every ``nn.Linear`` (output elements x
 ``in_features``), counted each time the layer runs. Not counted: batch norm, ReLU, pooling, the
-residual additions, concatenations and biases - together they are well under 1% of the total for
-these networks, and leaving them out matches how the papers quote "multiply-adds".
+residual additions, concatenations and biases. They are small next to the convolutions but not
+nothing: counters that include them (ptflops, for one) report a total about 1% higher for GoogLeNet.
+Leaving them out matches how the papers quote "multiply-adds".
 
 The pass runs in eval mode without gradients, so modules that only run in training (the auxiliary
 classifiers of GoogLeNet and Inception-v3) show their parameters but no shape and no MACs.

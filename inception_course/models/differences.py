@@ -55,10 +55,50 @@ DIFFERENCES: list[Difference] = [
     ),
     Difference(
         "GoogLeNet", "auxiliary classifiers' pooling",
-        "5x5 average pool, stride 3 (14x14 -> 4x4 at 224 px)",
-        "torchvision: adaptive average pool to 4x4",
-        "identical at 224 px; differs at other input sizes",
+        "5x5 average pool, stride 3: on the 14x14 map of a 224-px image, 5x5 windows starting at 0, 3, 6, 9",
+        "torchvision: adaptive average pool to 4x4: on a 14x14 map, 4x4 windows starting at 0, 3, 7, 10",
+        "the same 4x4 output from different windows, so different values (not interchangeable); "
+        "config='paper' builds the 5x5/3 pool, which fits 224 px only",
         "googlenet_aux_pool",
+    ),
+    Difference(
+        "GoogLeNet", "pool4 (after inception 4e)",
+        "GoogLeNet paper's Table 1: 3x3 max pool, stride 2",
+        "torchvision: 2x2 max pool, stride 2",
+        "both give 7x7 from 14x14, with different values; config='paper' builds the 3x3/2 pool",
+        "googlenet_pool4",
+    ),
+    Difference(
+        "GoogLeNet", "first layer (conv1, 7x7/2, 64 filters)",
+        "the GoogLeNet paper's Table 1 costs it 2.7K parameters and 34M multiply-adds: the numbers of a "
+        "depthwise-separable 7x7 (8 filters per input channel, then a 1x1 to 64: 2,712 weights, 34.0M at 224 px)",
+        "a dense 7x7 conv: 9,408 weights, 118.0M multiply-adds at 224 px",
+        "both configs build the dense conv that the text and figure describe; it is why config='paper' "
+        "costs 1.58G multiply-adds against the paper's 1.5G (1.58G - 118.0M + 34.0M = 1.50G)",
+        "googlenet_conv1",
+    ),
+    # --- BN-Inception (Ioffe & Szegedy 2015) vs TF-slim's inception_v2 ---------------------------
+    Difference(
+        "BN-Inception", "pool projections of modules 4c and 4d",
+        "128 (the BN paper's Figure 5 table), although the table's output column (576 channels) needs 96",
+        "TF-slim: 96, so that every 14x14 module outputs 576 channels",
+        "config='paper' builds 128 (4c/4d output 608, 4e 1056), config='reference' 96 (576, 1024)",
+        "bn_pool_proj",
+    ),
+    Difference(
+        "BN-Inception", "first layer",
+        "a 7x7/2 conv to 64, with batch norm like every other layer",
+        "TF-slim: depthwise-separable 7x7/2 (8 filters per input channel) then 1x1 to 64, "
+        "with bias and ReLU but no batch norm",
+        "config='paper' builds the dense conv with batch norm, config='reference' TF-slim's layer",
+        "bn_conv1",
+    ),
+    Difference(
+        "BN-Inception", "parameters (1000 classes)",
+        "13.6 million (BN paper, section 4.2)",
+        "11,188,224 (TF-slim's count plus the batch-norm scales it leaves out)",
+        "config='paper' has 11,285,224; the paper does not say what else it counted",
+        "bn_params",
     ),
     # --- Inception-v3 ----------------------------------------------------------------------------
     Difference(
@@ -68,6 +108,34 @@ DIFFERENCES: list[Difference] = [
         "border outputs of the ported TF weights differ slightly from TF's",
         "v3_avg_pool",
     ),
+    Difference(
+        "Inception-v3", "35x35 modules",
+        "the v3 paper's Fig. 5: every 5x5 replaced by two 3x3 (1x1 | 1x1-3x3 | 1x1-3x3-3x3 | pool-1x1)",
+        "torchvision and timm: a 1x1 (48) -> 5x5 (64) branch besides the double 3x3 one",
+        "the course builds the reference (its published weights need the 5x5)",
+        "v3_5x5_branch",
+    ),
+    Difference(
+        "Inception-v3", "stem, the layer on the 73x73x64 map",
+        "the v3 paper's Table 1: a 3x3/1 conv (to 80 filters, the next row's input)",
+        "torchvision and timm: a 1x1 conv to 80 (Conv2d_3b_1x1)",
+        "the course builds the reference only (no config='paper' for Inception-v3)",
+        "v3_stem_1x1",
+    ),
+    Difference(
+        "Inception-v3", "stem, 71x71 -> 35x35",
+        "the v3 paper's Table 1: a 3x3 conv with stride 2",
+        "a 3x3 conv to 192 (73x73 -> 71x71, stride 1), then a 3x3/2 max pool (71x71 -> 35x35)",
+        "the reference halves the grid with a pool, not a strided conv",
+        "v3_stem_pool",
+    ),
+    Difference(
+        "Inception-v3", "input of the 35x35 modules",
+        "the v3 paper's Table 1: a further 3x3 conv makes 35x35x288",
+        "no such conv: the first 35x35 module takes the stem's 35x35x192",
+        "the 35x35 modules output 256, 288, 288 channels; only from the second on is the input 288",
+        "v3_stem_288",
+    ),
     # --- Inception-v4 ----------------------------------------------------------------------------
     Difference(
         "Inception-v4", "stem: last 3x3 conv (192 filters)",
@@ -75,6 +143,21 @@ DIFFERENCES: list[Difference] = [
         "stride 2",
         "both configs use stride 2, the least change that gives the figure's 35x35x384",
         "v4_stem_stride",
+    ),
+    Difference(
+        "Inception-v4, Inception-ResNet-v2", "stem: order of the factorised 7x7 (IR-v2: config='paper')",
+        "Fig. 3 (AAAI Fig. 2): 1x1 (64), 7x1 (64), 1x7 (64), 3x3 (96 V)",
+        "TF-slim and timm: 1x1, 1x7, 7x1, 3x3 (Mixed_4a)",
+        "both configs build the reference order: the same parameters and cost, another function, "
+        "and the order the published weights need",
+        "v4_stem_factor_order",
+    ),
+    Difference(
+        "Inception-v4", "Inception-C: order of the factorised 3x3 in the deep branch",
+        "Fig. 6 (AAAI Fig. 3, right): 1x1 (384), 1x3 (448), 3x1 (512), then 1x3 | 3x1 (256 each)",
+        "TF-slim and timm: 1x1, 3x1 (448), 1x3 (512), then 1x3 | 3x1",
+        "both configs build the reference order: the same parameters and cost, another function",
+        "v4_c_factor_order",
     ),
     Difference(
         "Inception-v4, Inception-ResNet-v2", "3x3 average pools at the image border (IR-v2: only in Mixed_5b)",
@@ -93,7 +176,7 @@ DIFFERENCES: list[Difference] = [
     # --- Inception-ResNet-v1 ---------------------------------------------------------------------
     Difference(
         "Inception-ResNet-v1", "reference implementation",
-        "Figs. 10-15 and Table 1",
+        "Figs. 10-15 and Table 1 (Reduction-A: k, l, m, n)",
         "none for ImageNet; only FaceNet ports (davidsandberg/facenet, facenet-pytorch)",
         "both configs build the figures: 35x35x256, 17x17x896, 8x8x1792",
         "ir_v1_reference",

@@ -14,7 +14,13 @@ Two configurations:
 * ``config="paper"`` is the network of the paper: no batch norm (convs with bias and ReLU), 5x5
   convs, local response normalisation after the first pool and after the second conv, and auxiliary
   heads exactly as the paper's section 5 lists them (5x5/3 average pool, 1x1 conv with 128 filters,
-  fc 1024, dropout 0.7); those fit the 14x14 grid of a 224-px image only.
+  fc 1024, dropout 0.7); those fit the 14x14 grid of a 224-px image only. Its pool4 is Table 1's
+  3x3/2 max pool; torchvision's is 2x2/2 (the same 7x7 output, other values).
+
+Both build the first layer as a dense 7x7 conv, as the paper's text and figure show, although the
+paper's Table 1 costs it as 2.7K parameters and 34M multiply-adds - the numbers of a
+depthwise-separable 7x7 (9.4K and 118M dense); :mod:`inception_course.models.differences` records
+this and the other places where the two configurations or the paper disagree.
 
 Pools round up (``ceil_mode=True``) as in the original Caffe model, which both configurations share.
 """
@@ -187,6 +193,8 @@ class GoogLeNet(InceptionNetWithAux):
         inception5b = inception(inception5a.out_channels, "5b")
         super().__init__(num_classes, inception5b.out_channels, dropout, in_chans)
         self.config = config
+        if paper:
+            self.min_image_size = 31  # the 3x3 pool4 needs a 2x2 grid: 31 px ends 1x1, 30 px 0x0
 
         self.conv1 = ConvBNReLU(in_chans, c(64), 7, stride=2, padding=3, bn=bn)
         self.pool1 = pool()
@@ -203,7 +211,7 @@ class GoogLeNet(InceptionNetWithAux):
         self.inception4c = inception4c
         self.inception4d = inception4d
         self.inception4e = inception4e
-        self.pool4 = pool(2)
+        self.pool4 = pool(3 if paper else 2)  # Table 1: 3x3/2; torchvision: 2x2/2
         self.inception5a = inception5a
         self.inception5b = inception5b
 
@@ -260,7 +268,7 @@ def googlenet(
 ) -> GoogLeNet:
     """GoogLeNet / Inception-v1 (6.6M parameters at 1000 classes without the aux heads).
 
-    ``config``: ``"reference"`` (torchvision, default) or ``"paper"`` (5x5 convs, no BN, LRN).
+    ``config``: ``"reference"`` (torchvision, default) or ``"paper"`` (5x5 convs, no BN, LRN, 3x3 pool4).
     ``width`` multiplies every filter count (and the aux heads' widths). ``aux_logits=False`` builds
     no auxiliary classifiers. ``dropout`` before the classifier: default 0.2 (torchvision) or 0.4
     (paper).

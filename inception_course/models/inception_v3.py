@@ -9,8 +9,10 @@ convolving first (which would cost more). One auxiliary classifier, with batch n
 
 This module builds the network that torchvision and timm build (the same structure and weights,
 Google's released model), which differs from the paper's figures in small ways: the Fig. 5 modules
-keep a 1x1 -> 5x5 branch next to the double 3x3 one, and the paper's Table 1 lists a 3x3 conv where
-the code has a 1x1 (80 filters) before the 3x3 (192). There is no separate ``config="paper"``.
+keep a 1x1 -> 5x5 branch next to the double 3x3 one, and the stem differs from the paper's Table 1
+in three places (a 1x1 conv to 80 where the table has a 3x3; a max pool where it has a strided 3x3
+conv; no conv to 288 channels before the 35x35 modules). :mod:`inception_course.models.differences`
+records each; there is no separate ``config="paper"``.
 
 Class names follow the v4 paper's naming of the same grid sizes; torchvision's names differ:
 

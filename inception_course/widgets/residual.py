@@ -1,6 +1,6 @@
 """``residual_vs_plain_explorer()``: recorded residual-vs-plain runs, plotted the way you choose.
 
-Pick a pair (paper Fig. 8 or 9) and its runs, the x axis (epochs or wall-clock seconds), the metric
+Pick a pair (the paper's training curves, Figs. 21-22 or 23-24; AAAI Figs. 8 or 9) and its runs, the x axis (epochs or wall-clock seconds), the metric
 (top-1 / top-5 error or validation loss) and a smoothing weight; the plot comes from
 :func:`inception_course.experiments.plot_runs`, and every curve is labelled with its model, data
 set, device and seed. Runs that differ only in their seed are one entry (median and min-max band);
@@ -62,7 +62,7 @@ class ResidualVsPlainExplorer(widgets.VBox):
         self.run_button.on_click(self._on_run)
         super().__init__(
             [
-                widgets.HTML("<b>Residual vs plain</b>: the same budget for both networks of a pair (paper Figs. 8-9)."),
+                widgets.HTML("<b>Residual vs plain</b>: the same budget for both networks of a pair (training curves: paper Figs. 21-24)."),
                 self.pair, self.runs, self.x_axis, self.metric, self.smoothing, self.output,
                 widgets.HBox([self.run_button, self.status]),
             ]

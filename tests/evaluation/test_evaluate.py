@@ -101,3 +101,11 @@ def test_un_converted_images_are_explained():
     with pytest.raises(ValueError, match="raw_image_transform"):
         evaluate(tiny_cnn(), data, device="cpu")
     assert raw_image_transform()(torch.zeros(3, 5, 7, dtype=torch.uint8)).shape == (3, 5, 7)
+
+
+def test_progress_labels_stay_short():
+    from inception_course.evaluation.evaluate import progress_label
+
+    assert progress_label("inception_resnet_v2 (trained in this notebook)", "144") == "inception_resnet_v2 144-crop"
+    long = progress_label("v4 + IR-v2 ensemble of four networks from the paper", "single")
+    assert len(long) <= 28 + len(" single-crop") and long.endswith("… single-crop")

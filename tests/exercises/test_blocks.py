@@ -81,6 +81,17 @@ def test_errors_in_student_code_become_messages():
     assert not result.passed and "RuntimeError: oops" in messages(result)
 
 
+def test_v1_module_as_the_paper_or_with_batch_norm_passes_but_not_a_mix():
+    paper = InceptionModule(192, *TABLE_1["3a"], bn=False)
+    result = check_inception_v1_module(paper, verbose=False)
+    assert result.passed and not any("batch norm" in c for c in result.checks)
+    with_bn = check_inception_v1_module(InceptionModule(192, *TABLE_1["3a"]), verbose=False)
+    assert with_bn.passed and "the 2014 paper had none" in with_bn.checks[0]
+    mixed = InceptionModule(192, *TABLE_1["3a"], bn=False)
+    mixed.branches[0] = InceptionModule(192, *TABLE_1["3a"]).branches[0]  # one branch with BN
+    assert not check_inception_v1_module(mixed, verbose=False).passed
+
+
 def test_v1_module_with_3x3_instead_of_5x5_fails():
     row = TABLE_1["3a"]
     torchvision_style = InceptionModule(192, *row, kernel_5x5=3)

@@ -65,7 +65,9 @@ def test_without_aux_heads_torchvision_weights_load_and_training_returns_logits(
 def test_paper_config_shapes_at_the_minimum_and_the_default_size():
     model = create_model("googlenet", config="paper", aux_logits=False).eval()
     with torch.no_grad():
-        assert model.forward_features(torch.randn(1, 3, 15, 15)).shape == (1, 1024, 1, 1)
+        assert model.forward_features(torch.randn(1, 3, 31, 31)).shape == (1, 1024, 1, 1)
+        with pytest.raises(ValueError, match="at least 31x31"):
+            model(torch.randn(1, 3, 30, 30))
         assert model(torch.randn(1, 3, 224, 224)).shape == (1, 1000)
 
 
@@ -79,6 +81,7 @@ def test_paper_config_is_the_2014_network():
         assert five.kernel_size == (5, 5) and five.out_channels == row.ch5x5
     reference = create_model("googlenet")
     assert reference.inception3a.branches[2][1].conv.kernel_size == (3, 3)  # torchvision's 3x3
+    assert (model.pool4.kernel_size, model.pool4.stride) == (3, 2)  # Table 1's pool4; torchvision: 2x2/2
     aux = model.aux1
     assert isinstance(aux.pool, nn.AvgPool2d) and (aux.pool.kernel_size, aux.pool.stride) == (5, 3)
     assert (aux.conv.conv.out_channels, aux.fc1.out_features, aux.dropout.p) == (128, 1024, 0.7)
