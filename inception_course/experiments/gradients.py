@@ -154,16 +154,19 @@ def pair_gradient_norms(
     batch_size: int = SMALL["batch_size"],
     steps: int = 3,
     seed: int = 0,
+    depths: tuple[int, int, int] | None = None,
     **options,
 ) -> dict[str, list[BlockGradients]]:
     """:func:`block_gradient_norms` for both networks of ``pair`` (see ``PAIRS``), plain first,
-    each built with ``seed`` at ``width`` and the paper's depths, on the same seeded batch.
+    each built with ``seed`` at ``width`` and ``depths`` (default: the paper's), on the same seeded batch.
     ``options`` go to :func:`block_gradient_norms` (``lr``, ``clip_norm``, ``clip_mode``)."""
     if pair not in PAIRS:
         raise ValueError(f"unknown pair {pair!r}; choose one of {sorted(PAIRS)}")
     images, labels = gradient_batch(image_size, batch_size, seed=seed)
     return {
-        model: block_gradient_norms(build_network(model, width=width, seed=seed), images, labels, steps, name=model, **options)
+        model: block_gradient_norms(
+            build_network(model, width=width, depths=depths, seed=seed), images, labels, steps, name=model, **options
+        )
         for model in PAIRS[pair]
     }
 

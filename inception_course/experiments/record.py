@@ -99,7 +99,7 @@ def pair_jobs(out: Path, settings: dict[str, Any], seeds: Sequence[int]) -> list
         for seed in seeds:
             configs = pair_configs(
                 pair, out, "synthetic", tag=f"s{seed}", seed=seed,
-                data_kwargs={"num_images": settings["num_images"]}, **train_settings,
+                data_kwargs={"num_images": settings["num_images"]}, num_workers=0, **train_settings,
             )
             jobs += [("pair", c.to_dict(), f"residual-vs-plain pair {pair}, seed {seed}") for c in configs]
     return jobs
@@ -110,7 +110,7 @@ def scaling_jobs(out: Path, widths: Sequence[float], seeds: Sequence[int]) -> li
     jobs = []
     for seed in seeds:
         for width in widths:
-            settings = scaling_settings(width=width, seed=seed)
+            settings = scaling_settings(width=width, seed=seed, num_workers=0)
             for scale in SCALING_SCALES:
                 config = arm_config(SCALING_MODEL, scale, out, settings)
                 jobs.append(("scaling", config.to_dict(), f"scaling experiment, width {width:g}, residual scale {scale:g}, seed {seed}"))
@@ -118,7 +118,9 @@ def scaling_jobs(out: Path, widths: Sequence[float], seeds: Sequence[int]) -> li
 
 
 def run_jobs(jobs: list[tuple[str, dict, str]], command: str, workers: int) -> None:
-    """Train ``jobs`` with ``workers`` processes (in order: adjacent jobs run side by side)."""
+    """Train ``jobs`` with ``workers`` processes (in order: adjacent jobs run side by side). Every
+    job loads its data in its own process (``num_workers=0``): the synthetic images are cheap to
+    draw, and loader processes started afresh every epoch would cost more than they save."""
     if workers <= 1:
         for kind, config, what in jobs:
             print("recorded", _train(kind, config, command, what), flush=True)

@@ -91,13 +91,13 @@ class ActivationScalingExplorer(widgets.VBox):
         self.show_recorded()
 
     def show_recorded(self) -> None:
-        """Show the shipped runs of the experiment (one figure per learning rate) until a live run replaces them."""
+        """Show the shipped runs of the experiment (one figure per width) until a live run replaces them."""
         self.experiment_output.clear_output()
         if self.recorded:
             with self.experiment_output:
                 print("Recorded runs from data/results/ (train your own with the button):")
-        for arms in self.recorded.values():
-            add_figure(self.experiment_output, plot_scaling_experiment(arms))
+        for width, arms in self.recorded.items():
+            add_figure(self.experiment_output, plot_scaling_experiment(arms, title=f"recorded: width {width:g}"))
 
     def refresh(self) -> None:
         """Re-measure the chosen network at scale 1.0 and at the chosen scale, and redraw."""

@@ -1,12 +1,34 @@
-"""Provenance and the results index are read from the runs, never typed in."""
+"""Provenance, the pair summary and the results index are read from the runs, never typed in."""
 
 import json
 
 import pytest
 
-from inception_course.experiments.record import main, provenance, write_index
+from inception_course.experiments import summarize_pair
+from inception_course.experiments.record import PAIR_DEFAULTS, main, pair_jobs, provenance, scaling_jobs, write_index
 from inception_course.experiments.runs import load_run
 from inception_course.experiments.scaling import OUTCOME_FILE, STATS_FILE
+
+
+def _seeded(make_run, name, model, seed, top1, seconds_per_epoch=25.0):
+    path = make_run(name, model=model, val=[(err, 0.5, 2.0) for err in top1])
+    config = json.loads((path / "config.json").read_text())
+    config["config"].update(seed=seed, data_kwargs={"num_images": 64})
+    (path / "config.json").write_text(json.dumps(config))
+    history = [json.loads(line) for line in (path / "history.jsonl").read_text().splitlines()]
+    for record in history:
+        if record["kind"] == "val":
+            record["wall_time"] = seconds_per_epoch * record["epoch"]
+    (path / "history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in history))
+    return load_run(path)
+
+
+def _pair(make_run, plain_curves, residual_curves, residual_seconds=25.0):
+    runs = []
+    for seed, (plain, residual) in enumerate(zip(plain_curves, residual_curves)):
+        runs.append(_seeded(make_run, f"v3_vs_ir_v1-inception_v3-s{seed}", "inception_v3", seed, plain))
+        runs.append(_seeded(make_run, f"v3_vs_ir_v1-inception_resnet_v1-s{seed}", "inception_resnet_v1", seed, residual, residual_seconds))
+    return runs
 
 
 def test_provenance_copies_the_run_environment(make_run):
@@ -17,18 +39,55 @@ def test_provenance_copies_the_run_environment(make_run):
     assert "cpu" in info["note"] and "not ImageNet" in info["note"]
 
 
-def test_index_lists_every_run_with_numbers_from_its_history(make_run, tmp_path):
-    make_run("v3", model="inception_v3", val=[(0.9, 0.5, 2.3), (0.61234, 0.25, 1.9)])
+def test_pair_summary_uses_the_median_seed_and_the_residual_median_curve(make_run):
+    plain = [[0.9, 0.8, 0.7, 0.6], [0.9, 0.85, 0.75, 0.65], [0.9, 0.7, 0.6, 0.5]]
+    residual = [[0.8, 0.6, 0.5, 0.4], [0.7, 0.62, 0.5, 0.4], [0.85, 0.7, 0.6, 0.5]]
+    s = summarize_pair(_pair(make_run, plain, residual, residual_seconds=30.0))
+    assert s.pair == "v3_vs_ir_v1" and s.seeds == 3 and s.epochs == 4 and s.chance == pytest.approx(0.9)
+    assert s.plain_final == pytest.approx(0.6) and s.plain_range == (pytest.approx(0.5), pytest.approx(0.65))
+    assert s.residual_final == pytest.approx(0.4)
+    # residual medians per epoch: 0.8, 0.62, 0.5, 0.4 -> first at or below 0.6 is epoch 3
+    assert s.residual_epochs == 3 and s.epoch_fraction == pytest.approx(0.75)
+    assert s.time_fraction == pytest.approx(90.0 / 100.0)
+
+
+def test_pair_summary_says_never_when_the_residual_network_does_not_get_there(make_run):
+    s = summarize_pair(_pair(make_run, [[0.9, 0.5]], [[0.9, 0.8]]))
+    assert s.residual_epochs is None and s.epoch_fraction is None and s.time_fraction is None
+
+
+def test_pair_summary_refuses_unmatched_seeds_or_mixed_pairs(make_run):
+    runs = _pair(make_run, [[0.9, 0.5], [0.9, 0.6]], [[0.9, 0.4], [0.9, 0.4]])
+    with pytest.raises(ValueError, match="different seeds"):
+        summarize_pair(runs[:-1])
+    other = _seeded(make_run, "v4_vs_ir_v2-inception_v4-s0", "inception_v4", 0, [0.9, 0.5])
+    with pytest.raises(ValueError, match="exactly one pair"):
+        summarize_pair(runs + [other])
+
+
+def test_index_summarises_pairs_and_scaling_cells_from_the_histories(make_run, tmp_path):
+    _pair(make_run, [[0.9, 0.61234]] * 3, [[0.6, 0.4]] * 3)
     dead = make_run("scaling-x", model="inception_resnet_v1", zeros=[1.0] * 4)
     (dead / STATS_FILE).write_text(json.dumps({"rows": []}))
     (dead / OUTCOME_FILE).write_text(json.dumps({"finished": True, "error": None}))
     config = json.loads((dead / "config.json").read_text())
-    config["config"]["model_kwargs"] = {"residual_scale": 1.0}
+    config["config"].update(model_kwargs={"residual_scale": 1.0}, width=0.625, seed=0)
     (dead / "config.json").write_text(json.dumps(config))
     write_index(tmp_path)
     text = (tmp_path / "README.md").read_text()
-    assert "| `v3` | inception_v3 | synthetic | cpu | 2 | 50 | 0.612 | 0.250 |" in text
-    assert "`scaling-x`" in text and "died: yes" in text
+    assert "| v3_vs_ir_v1 | 3 | 0.612 (range 0.612-0.612) | 0.400 (range 0.400-0.400) | 1 of 2 | 0.500 | 0.500 | 0.90 |" in text
+    assert "| 0.625 | 1120 | 1 | 1 of 1 |" in text
+    assert "| `v3_vs_ir_v1-inception_v3-s0` | inception_v3 | 0 | cpu | 2 | 50 | 0.612 | 0.500 |" in text
+
+
+def test_jobs_put_both_networks_of_a_seed_side_by_side_and_cover_every_cell(tmp_path):
+    jobs = pair_jobs(tmp_path, dict(PAIR_DEFAULTS, epochs=1), seeds=range(2))
+    models = [(config["model"], config["seed"]) for _, config, _ in jobs]
+    assert models[:4] == [("inception_v3", 0), ("inception_resnet_v1", 0), ("inception_v3", 1), ("inception_resnet_v1", 1)]
+    assert all(config["depths"] == PAIR_DEFAULTS["depths"] and config["num_workers"] == 0 for _, config, _ in jobs)
+    arms = scaling_jobs(tmp_path, (0.125, 0.625), seeds=range(3))
+    cells = {(c["width"], c["model_kwargs"]["residual_scale"]) for _, c, _ in arms}
+    assert len(arms) == 12 and cells == {(0.125, 1.0), (0.125, 0.2), (0.625, 1.0), (0.625, 0.2)}
 
 
 def test_recording_into_the_repository_in_fast_mode_is_refused():
