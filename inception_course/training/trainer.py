@@ -60,9 +60,6 @@ def resolve_precision(precision: str, device: torch.device) -> str:
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     if precision not in ("fp32", "bf16", "fp16"):
         raise ValueError(f"unknown precision {precision!r}; choose auto, fp32, bf16 or fp16")
-    cpu_scaler = device.type == "cpu" and hasattr(torch.amp, "GradScaler")  # torch >= 2.3
-    if precision == "fp16" and device.type != "cuda" and not cpu_scaler:
-        raise ValueError("fp16 training needs a grad scaler, which this torch has only for CUDA; use bf16 or fp32")
     return precision
 
 
@@ -70,12 +67,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def _grad_scaler(device: torch.device, enabled: bool) -> torch.cuda.amp.GradScaler:
-    if hasattr(torch.amp, "GradScaler"):  # torch >= 2.3
-        return torch.amp.GradScaler(device.type, enabled=enabled)
-    return torch.cuda.amp.GradScaler(enabled=enabled)
 
 
 def environment(device: torch.device, world_size: int) -> dict[str, Any]:
@@ -135,7 +126,7 @@ class Trainer:
         self.scheduler = paper_schedule(
             self.optimizer, self.steps_per_epoch, cfg.lr_decay, cfg.lr_decay_epochs, cfg.warmup_epochs
         )
-        self.scaler = _grad_scaler(self.device, self.precision == "fp16")
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.precision == "fp16")
         self.criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
         self.guard = NonFiniteLossGuard(self.device)
         has_pool = isinstance(getattr(self.model, "global_pool", None), nn.Module)

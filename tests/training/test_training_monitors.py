@@ -115,7 +115,6 @@ class OverflowsAtCall(TinyNet):
         return self.fc(torch.flatten(self.global_pool(x), 1))
 
 
-@pytest.mark.skipif(not hasattr(torch.amp, "GradScaler"), reason="a CPU grad scaler needs torch >= 2.3")
 def test_fp16_overflow_is_skipped_by_the_scaler_and_counted(tmp_path):
     config = TrainConfig.from_preset(
         "inception_v4", "synthetic", out=str(tmp_path), **tiny_settings(precision="fp16", log_every=6, ema_decay=None)
