@@ -40,13 +40,26 @@ class NonFiniteLossGuard:
         """Raise :class:`NonFiniteLossError` if a bad step was seen (synchronises)."""
         step = int(self.first_bad_step)
         if step >= 0:
-            kept = f"the last good checkpoint is {last_good}" if last_good else "no checkpoint had been written yet"
             raise NonFiniteLossError(
-                f"the training loss became NaN or infinite at step {step} (epoch {epoch + 1}); stopped without"
-                f" saving that state, and {kept}. Try a lower learning rate (--lr), keep gradient clipping on"
-                " (--clip-grad-norm 2.0), or use bf16 instead of fp16; for Inception-ResNet, scale the residuals"
-                " down (model option residual_scale 0.1-0.3)."
+                non_finite_message(f"the training loss became NaN or infinite at step {step}", epoch, last_good)
             )
+
+
+def non_finite_message(what: str, epoch: int, last_good: str | None) -> str:
+    """One line: what broke, the last good checkpoint (every checkpoint is checked finite before it
+    is written), and how to go on from it."""
+    if last_good:
+        kept = (
+            f"the last good checkpoint is {last_good}. Resume from it with a lower learning rate"
+            " (--resume --lr ...: a resumed run may change its learning rate, schedule and clipping),"
+        )
+    else:
+        kept = "no checkpoint had been written yet. Start again with a lower learning rate (--lr),"
+    return (
+        f"{what} (epoch {epoch + 1}); stopped without saving that state, and {kept} keep gradient clipping on"
+        " (--clip-grad-norm 2.0), or use bf16 instead of fp16; for Inception-ResNet, scale the residuals down"
+        " (model option residual_scale 0.1-0.3)."
+    )
 
 
 class ZeroActivationMonitor:
