@@ -55,8 +55,13 @@ class RunLock:
         """Lock the folder (a no-op when this object holds it already)."""
         if self._file is not None:
             return
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        file = open(self.run_dir / LOCK_FILE, "a+")
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            file = open(self.run_dir / LOCK_FILE, "a+")
+        except OSError as error:  # a file in the way, no permission, a read-only disk
+            raise OSError(
+                error.errno, f"cannot write the run directory {self.run_dir} ({error.strerror}): choose another --out"
+            ) from error
         try:
             _lock(file)
         except OSError:

@@ -159,7 +159,7 @@ class TrainConfig:
             cls.check_names(settings)
             return cls(**settings)
         except (ValueError, KeyError, TypeError) as error:  # not JSON, no "config", wrong fields or values
-            raise SettingsError(
+            raise ValueError(
                 f"{path} is not a valid run configuration ({type(error).__name__}: {error}): restore it from a"
                 " checkpoint's 'config' entry, or start a new run in another --out"
             ) from error

@@ -146,8 +146,8 @@ class Trainer:
         except BaseException:
             self.close()
             if new_folder and self.ctx.is_main:
-                (self.run_dir / LOCK_FILE).unlink(missing_ok=True)
                 with contextlib.suppress(OSError):
+                    (self.run_dir / LOCK_FILE).unlink()
                     self.run_dir.rmdir()  # only if nothing else was written
             raise
         self.writer = HistoryWriter(self.run_dir if self.ctx.is_main else None, records)
@@ -369,10 +369,31 @@ class Trainer:
             group["lr"] = self.lr * factor(self.scheduler.last_epoch)
         self.scheduler._last_lr = [group["lr"] for group in groups]  # noqa: SLF001  (what get_last_lr reports)
 
+    def _check_loss(self) -> None:
+        """Raise :class:`NonFiniteLossError` if a loss so far was NaN or infinite (synchronises).
+
+        The checkpoint of the step just before the bad one holds the weights that gave the bad loss
+        (a resumed run meets the same batch next), so it is renamed ``*.pt.nonfinite``, where
+        ``--resume`` does not look, and the message names the newest checkpoint before it.
+        """
+        bad_step = self.guard.first_bad()
+        if bad_step is None:
+            return
+        last_good = None
+        for path in reversed(list_checkpoints(self.checkpoint_dir)):
+            if int(path.stem.split("_")[1]) < bad_step - 1:
+                last_good = str(path)
+                break
+            if self.ctx.is_main:
+                os.replace(path, path.with_name(path.name + ".nonfinite"))
+        raise NonFiniteLossError(
+            non_finite_message(f"the training loss became NaN or infinite at step {bad_step}", self.epoch, last_good)
+        )
+
     def save_checkpoint(self) -> None:
         """Write a checkpoint of the current state (rank 0), after checking that the loss was finite
         and that the weights, their average and the optimiser state are."""
-        self.guard.check(self.epoch, self.last_checkpoint)
+        self._check_loss()
         live = {
             "model": self.model.state_dict(),
             "ema": self.ema.state_dict() if self.ema is not None else None,
@@ -381,8 +402,8 @@ class Trainer:
         bad = non_finite_parts(live)
         if bad:
             raise NonFiniteLossError(non_finite_message(
-                f"the {' and '.join(bad)} state became NaN or infinite by step {self.step}, while the loss was still"
-                " finite (the last update blew it up)", self.epoch, self.last_checkpoint,
+                f"the {' and '.join(bad)} state became NaN or infinite at step {self.step}", self.epoch,
+                self.last_checkpoint, detail=", blown up by an update while the loss was still finite",
             ))
         rngs = gather_objects(rng_state(), self.ctx)
         if self.ctx.is_main:
@@ -517,7 +538,7 @@ class Trainer:
 
     def _log_train(self) -> dict[str, str]:
         """Append a train record (synchronises with the device); returns progress-bar fields."""
-        self.guard.check(self.epoch, self.last_checkpoint)
+        self._check_loss()
         now = time.perf_counter()
         images = (self.step - self._interval_step) * self.global_batch
         record = {
@@ -539,7 +560,7 @@ class Trainer:
 
     def _end_epoch(self) -> None:
         """Validate (and with the weight average), record, advance the epoch, checkpoint."""
-        self.guard.check(self.epoch, self.last_checkpoint)
+        self._check_loss()
         record: dict[str, Any] = {"kind": "val", "step": self.step, "epoch": self.epoch + 1}
         models = {"val": self.model, "ema_val": self.ema.module if self.ema is not None else None}
         for prefix, model in models.items():
