@@ -76,8 +76,8 @@ def load_rgb(path: str) -> Image.Image:
             return to_8_bit(image).convert("RGB")
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:  # truncated/invalid/huge
         raise BadImageError(
-            f"cannot read image {path} ({error}). Delete or replace the file, or pass "
-            "skip_bad_images=True to skip unreadable images with a warning."
+            f"cannot read image {path} ({error}). Delete or replace the file, or pass skip_bad_images=True"
+            " (command line: --data-kwargs '{\"skip_bad_images\": true}') to skip unreadable images with a warning."
         ) from error
 
 

@@ -108,6 +108,8 @@ def imagenette_folder(root: Path, bad_image: bool) -> None:
     (["--model-kwargs", '{"colour": 1}'], 2, "inception_v4 has no option(s) colour; its options: config, width"),
     (["--label-smoothing", "2"], 2, "label_smoothing must be in [0, 1)"),
     (["--device", "cuda:99"], 2, "device 'cuda:99' is not available here"),
+    pytest.param(["--device", "cuda"], 2, "device 'cuda' is not available here (torch sees 0 cuda device(s))",
+                 marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")),
     (["--device", "foo"], 2, "unknown device 'foo': use cpu, cuda"),
     (["--image-size", "0"], 2, "image_size must be at least 1"),
     (["--image-size", "40"], 2, "image_size 40 is below inception_v4's minimum of 75 px: pass --image-size 75"),
