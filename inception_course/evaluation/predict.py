@@ -59,7 +59,9 @@ def _read(path: str) -> Image.Image:
     try:
         return load_rgb(path)
     except BadImageError as error:
-        raise ValueError(f"predict(): cannot read {path} as an image ({error.__cause__}): pass a JPEG or PNG file") from error
+        raise ValueError(
+            f"predict(): cannot read {path} as an image ({error.__cause__}): pass a JPEG or PNG file"
+        ) from error
 
 
 @torch.no_grad()

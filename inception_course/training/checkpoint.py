@@ -135,7 +135,9 @@ def latest_checkpoint(folder: str | os.PathLike, map_location: str | torch.devic
         bad = non_finite_parts(state)
         if not bad:
             return path, state
-        warnings.warn(f"skipping checkpoint {path}: its {' and '.join(bad)} state holds NaN or infinite values", stacklevel=2)
+        warnings.warn(
+            f"skipping checkpoint {path}: its {' and '.join(bad)} state holds NaN or infinite values", stacklevel=2
+        )
     return None
 
 

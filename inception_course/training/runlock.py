@@ -72,7 +72,9 @@ class RunLock:
                 hint = "another Trainer in this process holds it: let its fit() end, or call its close()"
             else:
                 hint = "wait for it to end, or choose another --out (out=...)"
-            raise RunDirectoryInUseError(f"{self.run_dir} is in use by another training run ({holder}): {hint}") from None
+            raise RunDirectoryInUseError(
+                f"{self.run_dir} is in use by another training run ({holder}): {hint}"
+            ) from None
         file.seek(0)
         file.truncate()
         file.write(self._holder() + "\n")

@@ -110,7 +110,9 @@ class TrainConfig:
                 raise SettingsError(f"{name} must be at least 1 (or none for the default), got {getattr(self, name)}")
         for name in ("data_kwargs", "model_kwargs"):
             if not isinstance(getattr(self, name), dict):
-                raise SettingsError(f"{name} must be a JSON object such as '{{\"num_classes\": 10}}', got {getattr(self, name)!r}")
+                raise SettingsError(
+                    f"{name} must be a JSON object such as '{{\"num_classes\": 10}}', got {getattr(self, name)!r}"
+                )
         if not 0.0 <= self.label_smoothing < 1.0:
             raise SettingsError(f"label_smoothing must be in [0, 1) (the paper uses 0.1), got {self.label_smoothing}")
         if self.width <= 0:

@@ -265,7 +265,8 @@ class Trainer:
             earlier = sorted(Path("runs").glob(prefix + "*")) if Path("runs").is_dir() else []
             if not earlier:
                 raise SettingsError(
-                    f"nothing to resume: no earlier run runs/{prefix}*. Pass the run's folder with --out, or drop --resume"
+                    f"nothing to resume: no earlier run runs/{prefix}*. Pass the run's folder with --out,"
+                    " or drop --resume"
                 )
             return earlier[-1]
         return Path("runs") / (prefix + datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f"))
@@ -347,7 +348,8 @@ class Trainer:
         if self.resumed_changes and self.ctx.is_main:
             listing = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in self.resumed_changes.items())
             self._say(f"changed on resume: {listing}")
-            info = json.loads((self.run_dir / "config.json").read_text()) if (self.run_dir / "config.json").is_file() else {}
+            saved = self.run_dir / "config.json"
+            info = json.loads(saved.read_text()) if saved.is_file() else {}
             info.update(config={**self.config.to_dict(), "resume": False}, resolved=self._resolved())
             info.setdefault("resumed", []).append({
                 "step": self.step, "changed": {k: list(v) for k, v in self.resumed_changes.items()}, "command": command,
