@@ -4,6 +4,7 @@ as a run that was never interrupted (on a CPU, with ``num_workers=0``)."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ import torch
 
 from inception_course.training import TrainConfig, Trainer, latest_checkpoint
 from inception_course.training.checkpoint import checkpoint_path, list_checkpoints
+from inception_course.training.cli import main
 from inception_course.training.runlock import RunDirectoryInUseError
 from inception_course.training.train_config import SettingsError
 from training_tiny import TinyNet, tiny_settings
@@ -149,7 +151,7 @@ def test_resume_without_scaler_entry_and_cleans_stale_temporaries(tmp_path):
     assert latest_checkpoint(out / "checkpoints")[1]["step"] == 12
 
 
-def test_second_writer_is_refused_while_a_killed_one_leaves_no_lock(tmp_path):
+def test_second_writer_is_refused_while_a_killed_one_leaves_no_lock(tmp_path, capsys):
     out = tmp_path / "run"
     module = REPO / "inception_course" / "training" / "runlock.py"  # loaded alone: no torch import, fast
     holder = subprocess.Popen(
@@ -163,6 +165,11 @@ def test_second_writer_is_refused_while_a_killed_one_leaves_no_lock(tmp_path):
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(RunDirectoryInUseError, match=rf"{out} is in use by another training run \(pid {holder.pid} on "):
             _tiny_run(out)
+        assert main([*FLAGS, "--out", str(out)]) == 1  # the command line: one line, exit status 1
+        assert capsys.readouterr().err.strip().splitlines() == [
+            f"inception-train: error: {out} is in use by another training run (pid {holder.pid} on"
+            f" {socket.gethostname()}): wait for it to end, or choose another --out (out=...)"
+        ]
         assert not list_checkpoints(out / "checkpoints") and not (out / "config.json").exists()
     finally:
         holder.send_signal(signal.SIGKILL)
