@@ -9,7 +9,9 @@
 from .cache import CachedDataset, cache_dataset
 from .classes import imagenet100_wnids, imagenet_class_names, imagenet_wnids
 from .datasets import SPLITS, build_dataset, default_image_size, list_datasets
-from .errors import BadImageError, ChecksumError, CorruptArchiveError, DatasetNotFoundError, DownloadError
+from .errors import (
+    BadImageError, ChecksumError, CorruptArchiveError, DatasetNotFoundError, DownloadError, UnsafeArchiveError,
+)
 from .loaders import build_loader
 from .synthetic import SyntheticShapes
 from .transforms import MODEL_INPUTS, to_uint8_tensor, transforms_for
@@ -32,6 +34,7 @@ __all__ = [
     "DownloadError",
     "ChecksumError",
     "CorruptArchiveError",
+    "UnsafeArchiveError",
     "DatasetNotFoundError",
     "BadImageError",
 ]

@@ -7,6 +7,8 @@
   never used. (torchvision's ``Imagenette`` only checks that the folder exists.)
 * An existing verified archive or extracted folder is reused. A corrupt one is reported by name
   and, with ``download=True``, fetched again (once).
+* Only plain files and folders under relative names are extracted, on every Python: an archive with
+  ``../`` or absolute names, links or device files is refused whole as unsafe (and not fetched again).
 
 :data:`ARCHIVES` is the table of published archives; tests point its entries at a local server.
 """
@@ -30,7 +32,7 @@ from urllib.parse import urlparse
 
 from tqdm.auto import tqdm
 
-from .errors import ChecksumError, CorruptArchiveError, DatasetNotFoundError, DownloadError
+from .errors import ChecksumError, CorruptArchiveError, DatasetNotFoundError, DownloadError, UnsafeArchiveError
 
 COMPLETE_MARKER = ".complete"
 
@@ -123,13 +125,42 @@ def download_url(url: str, dest: Path, md5: str | None = None, timeout: float = 
         part.unlink(missing_ok=True)
 
 
+def unsafe_reason(member: tarfile.TarInfo) -> str | None:
+    """Why ``member`` must not be extracted, or ``None``. Data archives hold only plain files and
+    folders under relative names, so anything else is refused on every Python, including those
+    whose ``tarfile`` lacks the ``data`` extraction filter (before 3.10.12 / 3.11.4)."""
+    name = member.name.replace("\\", "/")
+    if name.startswith("/") or os.path.isabs(member.name) or (len(name) > 1 and name[1] == ":"):
+        return "has an absolute path"
+    if ".." in name.split("/"):
+        return "climbs out of the folder with '..'"
+    if not (member.isfile() or member.isdir()):
+        return "is a link or a special file"
+    return None
+
+
+def safe_members(tar: tarfile.TarFile, tarball: Path) -> list[tarfile.TarInfo]:
+    """Every member of ``tar``, after checking each with :func:`unsafe_reason` (else
+    :class:`UnsafeArchiveError`); permissions are reduced to plain read/write/execute bits."""
+    members = tar.getmembers()
+    for member in members:
+        reason = unsafe_reason(member)
+        if reason is not None:
+            raise UnsafeArchiveError(
+                f"refusing to extract {tarball}: its member {member.name!r} {reason}, so the file is not a genuine"
+                " data archive (nothing was extracted). Delete it, and download it again from the official URL."
+            )
+        member.mode &= 0o755
+    return members
+
+
 def extract_archive(tarball: Path, folder: Path) -> None:
     """Unpack ``tarball`` (which must contain ``folder.name/``) to ``folder``, then mark it complete."""
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.extracting-"))
-    safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+    safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # a second guard where there is one
     try:
         with tarfile.open(tarball) as tar:
-            tar.extractall(staging, **safe)
+            tar.extractall(staging, members=safe_members(tar, tarball), **safe)
         if not (staging / folder.name).is_dir():
             raise CorruptArchiveError(f"{tarball} does not contain the expected folder {folder.name}/")
         if folder.exists():  # an earlier, unmarked extraction: never trusted

@@ -19,6 +19,11 @@ class CorruptArchiveError(DownloadError):
     """An archive could not be read or extracted to the end."""
 
 
+class UnsafeArchiveError(DownloadError):
+    """An archive holds members that would land outside the target folder (``../``, absolute paths,
+    links) or special files: nothing is extracted, and the archive is not downloaded again."""
+
+
 class DatasetNotFoundError(FileNotFoundError):
     """A data set's folder is missing or laid out differently from what the loader expects."""
 

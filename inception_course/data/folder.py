@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
 import torch
 from PIL import Image
 from torch.utils.data import Dataset
@@ -38,21 +39,45 @@ def scan_class_folders(split_dir: Path, class_folders: Sequence[str]) -> list[tu
     for label, name in enumerate(class_folders):
         with os.scandir(split_dir / name) as entries:
             files = sorted(e.name for e in entries if e.name.lower().endswith(IMAGE_EXTENSIONS))
+        if not files:
+            warnings.warn(
+                f"class folder {split_dir / name} holds no images ({', '.join(IMAGE_EXTENSIONS)}): its class"
+                " will never be seen in training. Add its images, or remove the folder.",
+                stacklevel=2,
+            )
         samples.extend((os.path.join(split_dir, name, f), label) for f in files)
     if not samples:
         raise DatasetNotFoundError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) under {split_dir}/<class>/")
     return samples
 
 
+def to_8_bit(image: Image.Image) -> Image.Image:
+    """A 16-bit or float single-channel image as 8-bit grey; other modes unchanged.
+
+    PIL's ``convert("RGB")`` clips such pixels to [0, 255] instead of rescaling them, which turns
+    a 16-bit PNG white and a [0, 1] float TIFF black. 16-bit integers span [0, 65535]; float images
+    span [0, 1] (the usual convention), or [0, 255] when a value is above 1.
+    """
+    if image.mode != "F" and not image.mode.startswith("I"):
+        return image
+    values = np.asarray(image, dtype=np.float64)
+    if image.mode == "F":
+        scale = 255.0 if values.size == 0 or np.nanmax(values) <= 1.0 else 1.0
+    else:
+        scale = 255.0 / 65535.0
+    return Image.fromarray(np.clip(np.rint(np.nan_to_num(values) * scale), 0, 255).astype(np.uint8), mode="L")
+
+
 def load_rgb(path: str) -> Image.Image:
-    """Decode an image file as RGB, raising :class:`BadImageError` naming the file if it can't."""
+    """Decode an image file as RGB, raising :class:`BadImageError` naming the file if it can't
+    (truncated or invalid files, and images large enough to be decompression bombs)."""
     try:
         with Image.open(path) as image:
-            return image.convert("RGB")
-    except (OSError, SyntaxError, ValueError) as error:  # PIL's errors for truncated/invalid files
+            return to_8_bit(image).convert("RGB")
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:  # truncated/invalid/huge
         raise BadImageError(
-            f"cannot read image {path} ({error}). Delete or replace the file, or pass "
-            "skip_bad_images=True to skip unreadable images with a warning."
+            f"cannot read image {path} ({error}). Delete or replace the file, or pass skip_bad_images=True"
+            " (command line: --data-kwargs '{\"skip_bad_images\": true}') to skip unreadable images with a warning."
         ) from error
 
 

@@ -16,6 +16,7 @@ from PIL import Image
 from torch import nn
 
 from ..data import imagenet_class_names, transforms_for
+from ..data.errors import BadImageError
 from ..data.folder import load_rgb
 from ..models.pretrained import to_model_input
 from .crops import central_crop
@@ -28,7 +29,13 @@ def _prepare(image: ImageInput, model: nn.Module, image_size: int | None) -> tor
     """One ``(1, 3, S, S)`` [-1, 1] batch from a path, a PIL image, or a tensor."""
     settings = crop_settings(model, image_size)
     if isinstance(image, (str, os.PathLike)):
-        image = load_rgb(os.fspath(image))
+        image = _read(os.fspath(image))
+    if isinstance(image, torch.Tensor) and not image.is_floating_point():
+        if image.dim() != 3 or image.shape[0] != 3:
+            layout = " (channels last: use image.permute(2, 0, 1))" if image.dim() == 3 and image.shape[-1] == 3 else ""
+            raise ValueError(
+                f"predict() takes an integer image tensor as (3, H, W), got shape {tuple(image.shape)}{layout}"
+            )
     if isinstance(image, torch.Tensor) and image.is_floating_point():
         # Already in [-1, 1]: only the geometry of the evaluation transform is left to do.
         if image.dim() == 4 and len(image) == 1:
@@ -43,6 +50,18 @@ def _prepare(image: ImageInput, model: nn.Module, image_size: int | None) -> tor
     name = (getattr(model, "pretrained_cfg", None) or {}).get("model")
     transform = transforms_for(name, settings["crop_size"], train=False, crop_fraction=settings["crop_fraction"])
     return transform(image)[None]
+
+
+def _read(path: str) -> Image.Image:
+    """The RGB image at ``path``, or a ``ValueError`` / ``FileNotFoundError`` that names it."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"predict(): no image file at {path}: check the path")
+    try:
+        return load_rgb(path)
+    except BadImageError as error:
+        raise ValueError(
+            f"predict(): cannot read {path} as an image ({error.__cause__}): pass a JPEG or PNG file"
+        ) from error
 
 
 @torch.no_grad()
@@ -60,6 +79,8 @@ def predict(
     ``default_image_size``). ``class_names`` default to the 1000 ImageNet names for a 1000-class
     model; pass ``dataset.classes`` for a network trained on another data set.
     """
+    if not isinstance(topk, int) or topk < 1:
+        raise ValueError(f"topk must be a positive number of classes, got {topk!r}")
     outputs = getattr(model, "num_classes", None)
     if class_names is None:
         if outputs != 1000:

@@ -7,7 +7,7 @@ Subclasses build ``self.features``-style stages in ``__init__`` and implement
 * ``model.forward_features(x)`` returns the last feature map (timm's convention);
 * ``model(x)`` returns logits; networks with auxiliary classifiers return
   ``(logits, aux_logits...)`` in training mode when built with ``aux_logits=True``;
-* bad input raises ``ValueError`` naming the expected and the given shape.
+* bad input raises ``ValueError`` naming the expected and the given shape, dtype or batch size.
 """
 
 from __future__ import annotations
@@ -64,6 +64,17 @@ class InceptionNet(nn.Module):
                 f" {expected}, got shape {tuple(x.shape)}: smaller images shrink to nothing in the"
                 f" network's strided valid-padded layers. Resize to {self.default_image_size} px"
                 f" (the design size) or at least {self.min_image_size} px."
+            )
+        weight = next(self.parameters(), None)
+        if weight is not None and x.dtype != weight.dtype and not torch.is_autocast_enabled(x.device.type):
+            raise ValueError(
+                f"{name} has {weight.dtype} weights but got a {x.dtype} input: convert the input"
+                f" (x.to({weight.dtype})) or the model (model.to({x.dtype})), or run under torch.autocast"
+            )
+        if self.training and x.shape[0] < 2:
+            raise ValueError(
+                f"{name} is in training mode, where batch norm needs a batch of at least 2 images, got"
+                f" shape {tuple(x.shape)}: use a larger batch, or call model.eval() to run single images"
             )
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:

@@ -215,6 +215,15 @@ def check_options(
     return tuple(depths)  # type: ignore[return-value]
 
 
+def repeat_blocks(block: type[nn.Module], in_channels: int, n: int, width: float) -> tuple[nn.Sequential, int]:
+    """``n`` blocks in a row, each fed the previous one's output depth; returns them and the last depth."""
+    blocks = []
+    for _ in range(n):
+        blocks.append(block(in_channels, width))
+        in_channels = blocks[-1].out_channels
+    return nn.Sequential(*blocks), in_channels
+
+
 class InceptionV4(InceptionNet):
     """Fig. 9: stem -> 4 x Inception-A -> Reduction-A -> 7 x Inception-B -> Reduction-B ->
     3 x Inception-C -> average pool -> dropout -> fully connected.
@@ -231,13 +240,15 @@ class InceptionV4(InceptionNet):
         dropout: float = 0.2,
         in_chans: int = 3,
     ) -> None:
+        # Each block takes the previous block's real output depth: at widths where rounding is not
+        # exact (e.g. 4 * c(96) != c(192) + 2 * c(96)) the nominal 384/1024/1536 would not match.
         stem = Stem(in_chans, width)
-        blocks_a = nn.Sequential(*[InceptionA(stem.out_channels, width) for _ in range(depths[0])])
-        reduction_a = ReductionA(stem.out_channels, *REDUCTION_A_FILTERS["inception_v4"], width=width)
-        blocks_b = nn.Sequential(*[InceptionB(reduction_a.out_channels, width) for _ in range(depths[1])])
-        reduction_b = ReductionB(reduction_a.out_channels, width)
-        blocks_c = nn.Sequential(*[InceptionC(reduction_b.out_channels, width) for _ in range(depths[2])])
-        super().__init__(num_classes, reduction_b.out_channels, dropout, in_chans)
+        blocks_a, channels = repeat_blocks(InceptionA, stem.out_channels, depths[0], width)
+        reduction_a = ReductionA(channels, *REDUCTION_A_FILTERS["inception_v4"], width=width)
+        blocks_b, channels = repeat_blocks(InceptionB, reduction_a.out_channels, depths[1], width)
+        reduction_b = ReductionB(channels, width)
+        blocks_c, channels = repeat_blocks(InceptionC, reduction_b.out_channels, depths[2], width)
+        super().__init__(num_classes, channels, dropout, in_chans)
         self.stem = stem
         self.blocks_a = blocks_a
         self.reduction_a = reduction_a

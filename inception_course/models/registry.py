@@ -7,6 +7,7 @@ model's name. Builders take ``num_classes`` plus the options documented on each 
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable
 
 from torch import nn
@@ -31,13 +32,18 @@ def create_model(name: str, num_classes: int = 1000, pretrained: bool = False, *
     ``pretrained=True`` loads the published ImageNet weights (through timm or torchvision, which need
     internet the first time) and converts them onto the course's modules.
     """
-    if name not in _MODELS:
-        raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(list_models())}")
+    builder = get_builder(name)
+    parameters = inspect.signature(builder).parameters
+    valid = [p for p in parameters if p != "num_classes"]
+    unknown = sorted(set(options) - set(valid))
+    open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    if unknown and not pretrained and not open_ended:
+        raise ValueError(f"{name} has no option(s) {', '.join(unknown)}; its options: {', '.join(valid)}")
     if pretrained:
         from .pretrained import load_pretrained
 
         return load_pretrained(name, num_classes=num_classes, **options)
-    return _MODELS[name](num_classes=num_classes, **options)
+    return builder(num_classes=num_classes, **options)
 
 
 def get_builder(name: str) -> Callable[..., nn.Module]:

@@ -51,6 +51,14 @@ def save_checkpoint(state: dict[str, Any], folder: str | os.PathLike, step: int,
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, final)
+    except (OSError, RuntimeError) as error:
+        cause = os_error_in(error)
+        if cause is None:
+            raise
+        raise OSError(
+            cause.errno, f"cannot write checkpoint {final} ({cause.strerror}): free space on that disk or"
+            " choose another --out; the older checkpoints are kept"
+        ) from error
     finally:
         tmp.unlink(missing_ok=True)
     for old in list_checkpoints(folder)[:-keep]:
@@ -58,12 +66,49 @@ def save_checkpoint(state: dict[str, Any], folder: str | os.PathLike, step: int,
     return final
 
 
-def remove_stale_temporaries(folder: str | os.PathLike) -> None:
-    """Delete ``.tmp`` files left by a run killed while writing."""
-    folder = Path(folder)
-    if folder.is_dir():
-        for p in folder.glob(".step_*.tmp"):
+def os_error_in(error: BaseException) -> OSError | None:
+    """The ``OSError`` behind ``error``: torch reports a full disk as a ``RuntimeError`` ("unexpected
+    pos ...") whose context is the real ``OSError`` ("No space left on device")."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno is not None:
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def remove_stale_temporaries(run_dir: str | os.PathLike) -> None:
+    """Delete the ``.tmp`` files a run killed while writing left in ``run_dir`` (``config.json.tmp``,
+    ``history.jsonl.tmp``) and in ``run_dir/checkpoints``. Call it only while holding the run's lock."""
+    run_dir = Path(run_dir)
+    for pattern in ("*.tmp", "checkpoints/.step_*.tmp"):
+        for p in run_dir.glob(pattern):
             p.unlink(missing_ok=True)
+
+
+def non_finite_parts(state: dict[str, Any]) -> list[str]:
+    """Which of ``state["model"]``, ``["ema"]`` and ``["optimizer"]`` hold a NaN or infinite value
+    (one device synchronisation per device). A checkpoint with any is never written or resumed."""
+    bad = []
+    for part in ("model", "ema", "optimizer"):
+        flags: dict[torch.device, list[torch.Tensor]] = {}
+        for t in _tensors(state.get(part)):
+            if t.is_floating_point():
+                flags.setdefault(t.device, []).append(torch.isfinite(t).all())
+        if not all(bool(torch.stack(group).all()) for group in flags.values()):
+            bad.append(part)
+    return bad
+
+
+def _tensors(value: Any) -> list[torch.Tensor]:
+    """Every tensor inside nested dicts, lists and tuples."""
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [t for item in value for t in _tensors(item)]
+    return []
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -79,13 +124,20 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
 
 
 def latest_checkpoint(folder: str | os.PathLike, map_location: str | torch.device = "cpu") -> tuple[Path, dict] | None:
-    """The newest checkpoint in ``folder`` that loads, as ``(path, state)``; ``None`` if there is
-    none. Each unreadable file is reported with a warning naming it, then skipped."""
+    """The newest checkpoint in ``folder`` that loads and holds only finite values, as ``(path,
+    state)``; ``None`` if there is none. Each file passed over is named in a warning."""
     for path in reversed(list_checkpoints(folder)):
         try:
-            return path, load_checkpoint(path, map_location)
+            state = load_checkpoint(path, map_location)
         except ValueError as err:
             warnings.warn(f"skipping {err}", stacklevel=2)
+            continue
+        bad = non_finite_parts(state)
+        if not bad:
+            return path, state
+        warnings.warn(
+            f"skipping checkpoint {path}: its {' and '.join(bad)} state holds NaN or infinite values", stacklevel=2
+        )
     return None
 
 

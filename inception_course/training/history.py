@@ -10,6 +10,8 @@ Records have a ``"kind"``:
 * ``"val"`` (end of every epoch): ``step``, ``epoch``, ``wall_time``, ``val_loss``,
   ``val_top1_err``, ``val_top5_err`` (errors as fractions in [0, 1]), and with weight averaging on
   ``ema_val_loss``, ``ema_val_top1_err``, ``ema_val_top5_err``.
+* ``"resume"`` (when a resumed run changed settings, e.g. a lower learning rate): ``step``,
+  ``epoch``, ``wall_time``, ``changed`` (``{setting: [old, new]}``).
 
 JSON Lines is appended one line at a time, so a run killed mid-write loses at most its last line;
 :func:`load_history` skips such a line with a warning. On resume the file is rewritten from the

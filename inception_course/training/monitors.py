@@ -3,7 +3,8 @@
 * :class:`NonFiniteLossGuard` remembers, on the device, the first step whose loss was NaN or
   infinite; the trainer reads it only at logging intervals and before every checkpoint (reading a
   GPU value forces a host-device synchronisation), so no checkpoint is ever written from a state
-  after the loss broke.
+  after the loss broke. (The trainer also checks the weights themselves before writing: an update
+  can blow them up while the loss it came from was still finite.)
 * :class:`ZeroActivationMonitor` measures the fraction of exactly-zero values in the last feature
   map, the input of the final average pooling. The paper saw wide residual networks "die": that
   layer started to output only zeros. A rising fraction is the early sign.
@@ -36,17 +37,27 @@ class NonFiniteLossGuard:
         first = bad & (self.first_bad_step < 0)
         self.first_bad_step = torch.where(first, torch.full_like(self.first_bad_step, step), self.first_bad_step)
 
-    def check(self, epoch: int, last_good: str | None) -> None:
-        """Raise :class:`NonFiniteLossError` if a bad step was seen (synchronises)."""
+    def first_bad(self) -> int | None:
+        """The first step whose loss was not finite, or ``None`` (synchronises)."""
         step = int(self.first_bad_step)
-        if step >= 0:
-            kept = f"the last good checkpoint is {last_good}" if last_good else "no checkpoint had been written yet"
-            raise NonFiniteLossError(
-                f"the training loss became NaN or infinite at step {step} (epoch {epoch + 1}); stopped without"
-                f" saving that state, and {kept}. Try a lower learning rate (--lr), keep gradient clipping on"
-                " (--clip-grad-norm 2.0), or use bf16 instead of fp16; for Inception-ResNet, scale the residuals"
-                " down (model option residual_scale 0.1-0.3)."
-            )
+        return step if step >= 0 else None
+
+
+def non_finite_message(what: str, epoch: int, last_good: str | None, detail: str = "") -> str:
+    """One line: what broke, the last good checkpoint (every checkpoint is checked finite before it
+    is written), and how to go on from it."""
+    if last_good:
+        kept = (
+            f"the last good checkpoint is {last_good}. Resume from it with a lower learning rate"
+            " (--resume --lr ...: a resumed run may change its learning rate, schedule and clipping),"
+        )
+    else:
+        kept = "no good checkpoint is kept. Start again with a lower learning rate (--lr),"
+    return (
+        f"{what} (epoch {epoch + 1}){detail}; stopped without saving that state, and {kept} keep gradient clipping on"
+        " (--clip-grad-norm 2.0), or use bf16 instead of fp16; for Inception-ResNet, scale the residuals down"
+        " (model option residual_scale 0.1-0.3)."
+    )
 
 
 class ZeroActivationMonitor:

@@ -17,6 +17,11 @@ from typing import Any, Literal
 from .presets import RECIPE, preset
 
 
+class SettingsError(ValueError):
+    """A setting that cannot work (a bad value, or a change a resumed run cannot take): the
+    command line reports it as a usage error (exit status 2)."""
+
+
 def _setting(default: Any, help: str) -> Any:  # noqa: A002  (argparse's word)
     """A dataclass field with a default and the help text the CLI shows."""
     if isinstance(default, (dict, list)):
@@ -81,10 +86,20 @@ class TrainConfig:
     out: str | None = _setting(None, "run directory (default: runs/<model>-<data>-<timestamp>)")
     resume: bool = _setting(False, "continue from the newest valid checkpoint in the run directory")
 
-    #: Fields that may change between a checkpoint and its resumption without changing the result.
+    #: Fields that may change when a run is resumed: those that do not change its result, and
+    #: those that only steer the rest of it (length, learning rate and schedule, clipping,
+    #: bookkeeping). The trainer records every such change in the history and in config.json.
     RESUMABLE_CHANGES = frozenset(
         {"epochs", "out", "resume", "log_every", "checkpoint_every", "keep_checkpoints", "num_workers",
-         "compile", "download", "data_root", "device", "zero_fraction_warn", "cudnn_benchmark"}
+         "compile", "download", "data_root", "device", "zero_fraction_warn", "cudnn_benchmark",
+         "lr", "base_lr", "reference_batch_size", "lr_scaling", "lr_decay", "lr_decay_epochs", "warmup_epochs",
+         "clip_grad_norm", "clip_mode"}
+    )
+    #: What a setting meant in checkpoints written before it existed (global clipping came first).
+    LEGACY_DEFAULTS: dict[str, Any] = {"clip_mode": "global"}
+    #: The resumable fields that set the learning rate or its schedule.
+    SCHEDULE_FIELDS = frozenset(
+        {"lr", "base_lr", "reference_batch_size", "lr_scaling", "lr_decay", "lr_decay_epochs", "warmup_epochs"}
     )
 
     def __post_init__(self) -> None:
@@ -94,9 +109,19 @@ class TrainConfig:
         self.aux_weights = tuple(self.aux_weights)
         for name in ("epochs", "batch_size", "accum_steps", "log_every", "keep_checkpoints"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.checkpoint_every is not None and self.checkpoint_every < 1:
-            raise ValueError(f"checkpoint_every must be at least 1 or None, got {self.checkpoint_every}")
+                raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("checkpoint_every", "image_size"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise SettingsError(f"{name} must be at least 1 (or none for the default), got {getattr(self, name)}")
+        for name in ("data_kwargs", "model_kwargs"):
+            if not isinstance(getattr(self, name), dict):
+                raise SettingsError(
+                    f"{name} must be a JSON object such as '{{\"num_classes\": 10}}', got {getattr(self, name)!r}"
+                )
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise SettingsError(f"label_smoothing must be in [0, 1) (the paper uses 0.1), got {self.label_smoothing}")
+        if self.width <= 0:
+            raise SettingsError(f"width must be positive (1.0 is the paper's network), got {self.width}")
 
     @classmethod
     def from_preset(cls, model: str = "inception_v4", data: str = "synthetic", **overrides: Any) -> "TrainConfig":
@@ -107,11 +132,11 @@ class TrainConfig:
 
     @classmethod
     def check_names(cls, settings: dict[str, Any]) -> None:
-        """Raise ``ValueError`` for names that are not fields."""
+        """Raise :class:`SettingsError` for names that are not fields."""
         unknown = set(settings) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             valid = ", ".join(f.name for f in dataclasses.fields(cls))
-            raise ValueError(f"unknown training setting(s) {', '.join(sorted(unknown))}; valid: {valid}")
+            raise SettingsError(f"unknown training setting(s) {', '.join(sorted(unknown))}; valid: {valid}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -120,14 +145,15 @@ class TrainConfig:
         self.check_names(changes)
         return dataclasses.replace(self, **changes)
 
+    def changes(self, other: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+        """``{name: (other's value, this config's value)}`` for every setting where they differ."""
+        mine = json.loads(json.dumps(self.to_dict()))  # tuples -> lists, as stored in checkpoints
+        theirs = {**self.LEGACY_DEFAULTS, **json.loads(json.dumps(other))}
+        return {k: (theirs.get(k), v) for k, v in mine.items() if theirs.get(k) != v}
+
     def differences(self, other: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
         """Settings (other than :attr:`RESUMABLE_CHANGES`) where ``other`` differs from this config."""
-        mine = json.loads(json.dumps(self.to_dict()))  # tuples -> lists, as stored in checkpoints
-        theirs = json.loads(json.dumps(other))
-        return {
-            k: (theirs.get(k), v) for k, v in mine.items()
-            if k not in self.RESUMABLE_CHANGES and theirs.get(k) != v
-        }
+        return {k: v for k, v in self.changes(other).items() if k not in self.RESUMABLE_CHANGES}
 
     @classmethod
     def load(cls, run_dir: str | os.PathLike) -> "TrainConfig":
@@ -135,4 +161,12 @@ class TrainConfig:
         path = Path(run_dir) / "config.json"
         if not path.is_file():
             raise FileNotFoundError(f"no config.json in {run_dir}: is it a run directory written by the trainer?")
-        return cls(**json.loads(path.read_text())["config"])
+        try:
+            settings = json.loads(path.read_text())["config"]
+            cls.check_names(settings)
+            return cls(**settings)
+        except (ValueError, KeyError, TypeError) as error:  # not JSON, no "config", wrong fields or values
+            raise ValueError(
+                f"{path} is not a valid run configuration ({type(error).__name__}: {error}): restore it from a"
+                " checkpoint's 'config' entry, or start a new run in another --out"
+            ) from error

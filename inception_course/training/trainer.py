@@ -37,17 +37,24 @@ from tqdm.auto import tqdm
 from ..config import default_device
 from ..data import MODEL_INPUTS, build_dataset, build_loader, transforms_for
 from ..models import create_model
-from .checkpoint import latest_checkpoint, list_checkpoints, remove_stale_temporaries, rng_state, save_checkpoint, set_rng_state
+from .checkpoint import (
+    latest_checkpoint, list_checkpoints, non_finite_parts, remove_stale_temporaries, rng_state, save_checkpoint,
+    set_rng_state,
+)
 from .clip import clip_gradients_
 from .distributed import barrier, broadcast_object, gather_objects, init_distributed, shutdown, wrap_model
 from .ema import ModelEMA
 from .history import History, HistoryWriter
-from .monitors import NonFiniteLossGuard, TrainingOutOfMemoryError, ZeroActivationMonitor, out_of_memory_message
+from .monitors import (
+    NonFiniteLossError, NonFiniteLossGuard, TrainingOutOfMemoryError, ZeroActivationMonitor, non_finite_message,
+    out_of_memory_message,
+)
 from .optim import build_optimizer
 from .presets import AUX_MODELS
 from .sampler import ResumableSampler
-from .schedule import paper_schedule, scale_lr
-from .train_config import TrainConfig
+from .runlock import LOCK_FILE, RunLock
+from .schedule import PaperLRFactor, paper_schedule, scale_lr
+from .train_config import SettingsError, TrainConfig
 from .validate import evaluate
 
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
@@ -60,23 +67,31 @@ def resolve_precision(precision: str, device: torch.device) -> str:
             return "fp32"
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     if precision not in ("fp32", "bf16", "fp16"):
-        raise ValueError(f"unknown precision {precision!r}; choose auto, fp32, bf16 or fp16")
-    cpu_scaler = device.type == "cpu" and hasattr(torch.amp, "GradScaler")  # torch >= 2.3
-    if precision == "fp16" and device.type != "cuda" and not cpu_scaler:
-        raise ValueError("fp16 training needs a grad scaler, which this torch has only for CUDA; use bf16 or fp32")
+        raise SettingsError(f"unknown precision {precision!r}; choose auto, fp32, bf16 or fp16")
     return precision
+
+
+def resolve_device(name: str | None) -> torch.device:
+    """``name`` as a device this machine has (``None``: the best available), else :class:`SettingsError`."""
+    if name is None:
+        return default_device()
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise SettingsError(f"unknown device {name!r}: use cpu, cuda, cuda:N or mps (or leave --device out)") from None
+    count = {"cuda": torch.cuda.device_count(), "mps": int(torch.backends.mps.is_available())}.get(device.type, 1)
+    if count == 0 or (device.index or 0) >= count:
+        raise SettingsError(
+            f"device {name!r} is not available here (torch sees {count} {device.type} device(s)): leave --device out"
+            f" to use the best available one ({default_device()})"
+        )
+    return device
 
 
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def _grad_scaler(device: torch.device, enabled: bool) -> torch.cuda.amp.GradScaler:
-    if hasattr(torch.amp, "GradScaler"):  # torch >= 2.3
-        return torch.amp.GradScaler(device.type, enabled=enabled)
-    return torch.cuda.amp.GradScaler(enabled=enabled)
 
 
 def environment(device: torch.device, world_size: int) -> dict[str, Any]:
@@ -112,14 +127,53 @@ class Trainer:
         command: str | None = None,
     ) -> None:
         self.config = cfg = config
-        self.ctx = init_distributed(torch.device(cfg.device) if cfg.device else default_device())
+        self.ctx = init_distributed(resolve_device(cfg.device))
         self.device = self.ctx.device
         self.precision = resolve_precision(cfg.precision, self.device)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = cfg.cudnn_benchmark
+        self.run_dir = Path(broadcast_object(str(self._choose_run_dir()), self.ctx))
+        self.checkpoint_dir = self.run_dir / "checkpoints"
+        # One writer per folder: lock it before reading or writing anything in it (rank 0 writes).
+        self.lock = RunLock(self.run_dir)
+        new_folder = not self.run_dir.exists()
+        try:
+            if self.ctx.is_main:
+                self.lock.acquire()
+                remove_stale_temporaries(self.run_dir)
+            found = self._find_checkpoint() if cfg.resume else None  # settings compared before building
+            self._build(model, train_set, val_set)
+            records = self._restore(*found, command) if found else self._start_new_run(command)
+        except BaseException:
+            self.close()
+            if new_folder and self.ctx.is_main:
+                with contextlib.suppress(OSError):
+                    (self.run_dir / LOCK_FILE).unlink()
+                    self.run_dir.rmdir()  # only if nothing else was written
+            raise
+        self.writer = HistoryWriter(self.run_dir if self.ctx.is_main else None, records)
+        if self.resumed_changes:
+            self.writer.append({
+                "kind": "resume", "step": self.step, "epoch": self.step / self.steps_per_epoch,
+                "wall_time": self.elapsed, "changed": {k: list(v) for k, v in self.resumed_changes.items()},
+            })
+
+    def close(self) -> None:
+        """Unlock the run directory (``fit`` does it when it ends; call it for a trainer you drop unfitted)."""
+        self.lock.release()
+
+    def _build(self, model: nn.Module | None, train_set, val_set) -> None:
+        """Data, model, weight average, optimiser, schedule, monitors, and the counters resume restores."""
+        cfg = self.config
         self._build_data(train_set, val_set)
         seed_everything(cfg.seed)
-        model = model if model is not None else self._build_model(self.train_set.num_classes)
+        if model is None:
+            model = self._build_model(self.train_set.num_classes)
+            if self.image_size < getattr(model, "min_image_size", 0):
+                raise SettingsError(
+                    f"image_size {self.image_size} is below {cfg.model}'s minimum of {model.min_image_size} px:"
+                    f" pass --image-size {model.min_image_size} or more (its design size is {model.default_image_size})"
+                )
         memory_format = torch.channels_last if cfg.channels_last else torch.preserve_format
         model = model.to(self.device, memory_format=memory_format)
         self.ddp = wrap_model(model, self.ctx, cfg.sync_bn)
@@ -136,7 +190,7 @@ class Trainer:
         self.scheduler = paper_schedule(
             self.optimizer, self.steps_per_epoch, cfg.lr_decay, cfg.lr_decay_epochs, cfg.warmup_epochs
         )
-        self.scaler = _grad_scaler(self.device, self.precision == "fp16")
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.precision == "fp16")
         self.criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
         self.guard = NonFiniteLossGuard(self.device)
         has_pool = isinstance(getattr(self.model, "global_pool", None), nn.Module)
@@ -146,14 +200,8 @@ class Trainer:
         self.elapsed = 0.0
         self.skipped = torch.zeros((), dtype=torch.long, device=self.device)
         self.last_checkpoint: str | None = None
+        self.resumed_changes: dict[str, tuple[Any, Any]] = {}
         self._reset_interval()
-        self.run_dir = Path(broadcast_object(str(self._choose_run_dir()), self.ctx))
-        self.checkpoint_dir = self.run_dir / "checkpoints"
-        records = self._resume() if cfg.resume else None
-        if records is None:
-            records = []
-            self._start_new_run(command)
-        self.writer = HistoryWriter(self.run_dir if self.ctx.is_main else None, records)
 
     # ----------------------------------------------------------------- set-up
     def _build_data(self, train_set, val_set) -> None:
@@ -162,9 +210,12 @@ class Trainer:
         for split, given in (("train", train_set), ("val", val_set)):
             if given is None:
                 transform = None if cfg.data == "synthetic" else transforms_for(cfg.model, self.image_size, split == "train")
-                given = build_dataset(
-                    cfg.data, split, cfg.data_root, self.image_size, cfg.download, transform, **cfg.data_kwargs
-                )
+                try:
+                    given = build_dataset(
+                        cfg.data, split, cfg.data_root, self.image_size, cfg.download, transform, **cfg.data_kwargs
+                    )
+                except ValueError as error:  # a name or an option build_dataset does not take
+                    raise SettingsError(f"data set {cfg.data!r}: {error}") from error
             setattr(self, f"{split}_set", given)
         world, rank = self.ctx.world_size, self.ctx.rank
         self.train_sampler = ResumableSampler(len(self.train_set), True, cfg.seed, world, rank)
@@ -175,7 +226,7 @@ class Trainer:
         self.val_loader = build_loader(self.val_set, cfg.batch_size, False, cfg.num_workers, val_sampler, seed=cfg.seed)
         self.steps_per_epoch = len(self.train_loader) // cfg.accum_steps
         if self.steps_per_epoch == 0:
-            raise ValueError(
+            raise SettingsError(
                 f"the training set has {len(self.train_set)} images: too few for one step of"
                 f" {cfg.batch_size} x {cfg.accum_steps} (accumulation) x {world} (processes) images."
                 " Lower --batch-size or --accum-steps, or use more images."
@@ -194,63 +245,93 @@ class Trainer:
         if cfg.model in AUX_MODELS:
             options["aux_logits"] = bool(cfg.aux_weights)
         elif cfg.aux_weights:
-            raise ValueError(f"{cfg.model} has no auxiliary classifiers; aux_weights must be empty")
-        return create_model(cfg.model, num_classes=num_classes, **options)
+            raise SettingsError(f"{cfg.model} has no auxiliary classifiers; aux_weights must be empty")
+        try:
+            return create_model(cfg.model, num_classes=num_classes, **options)
+        except ValueError as error:  # an option, width, depth or config the network does not take
+            raise SettingsError(f"model {cfg.model!r}: {error}") from error
 
     def _choose_run_dir(self) -> Path:
+        """``out``; else a new ``runs/<model>-<data>-<date>-<time>-<microseconds>`` (two runs started in
+        the same second get two folders), or with ``resume`` the newest such folder."""
         cfg = self.config
+        prefix = f"{cfg.model}-{cfg.data}-"
+        if cfg.resume and cfg.out and not Path(cfg.out).is_dir():
+            raise SettingsError(
+                f"nothing to resume: {cfg.out} does not exist. Check the path, or drop --resume to start a new run there"
+            )
         if cfg.out:
             return Path(cfg.out)
-        prefix = f"{cfg.model}-{cfg.data}-"
         if cfg.resume:
             earlier = sorted(Path("runs").glob(prefix + "*")) if Path("runs").is_dir() else []
-            if earlier:
-                return earlier[-1]
-        return Path("runs") / (prefix + time.strftime("%Y%m%d-%H%M%S"))
+            if not earlier:
+                raise SettingsError(
+                    f"nothing to resume: no earlier run runs/{prefix}*. Pass the run's folder with --out,"
+                    " or drop --resume"
+                )
+            return earlier[-1]
+        return Path("runs") / (prefix + datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f"))
 
-    def _start_new_run(self, command: str | None) -> None:
+    def _start_new_run(self, command: str | None) -> list[dict[str, Any]]:
+        """Write ``config.json`` for a new run; its (empty) list of history records."""
         if list_checkpoints(self.checkpoint_dir):
             raise FileExistsError(
                 f"{self.run_dir} already holds checkpoints: pass --resume (resume=True) to continue that run,"
                 " or choose another --out"
             )
         if self.ctx.is_main:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            info = {
+            self._write_info({
                 "config": self.config.to_dict(),
                 "command": command,
-                "resolved": {
-                    "precision": self.precision, "lr": self.lr, "global_batch": self.global_batch,
-                    "image_size": self.image_size, "steps_per_epoch": self.steps_per_epoch,
-                    "num_classes": self.train_set.num_classes,
-                },
+                "resolved": self._resolved(),
                 "environment": environment(self.device, self.ctx.world_size),
-            }
-            tmp = self.run_dir / "config.json.tmp"
-            tmp.write_text(json.dumps(info, indent=2))
-            os.replace(tmp, self.run_dir / "config.json")
+            })
         barrier(self.ctx)
+        return []
+
+    def _resolved(self) -> dict[str, Any]:
+        return {
+            "precision": self.precision, "lr": self.lr, "global_batch": self.global_batch,
+            "image_size": self.image_size, "steps_per_epoch": self.steps_per_epoch,
+            "num_classes": self.train_set.num_classes,
+        }
+
+    def _write_info(self, info: dict[str, Any]) -> None:
+        """Replace ``config.json`` atomically."""
+        tmp = self.run_dir / "config.json.tmp"
+        tmp.write_text(json.dumps(info, indent=2))
+        os.replace(tmp, self.run_dir / "config.json")
 
     # ----------------------------------------------------------------- resume and checkpoints
-    def _resume(self) -> list[dict[str, Any]] | None:
-        """Restore the newest valid checkpoint; its history, or ``None`` when there is none."""
-        if self.ctx.is_main:
-            remove_stale_temporaries(self.checkpoint_dir)
+    def _find_checkpoint(self) -> tuple[Path, dict[str, Any]]:
+        """The newest valid checkpoint, after checking that the settings may resume it (before any
+        model or data is built, so that a wrong ``--model`` fails here and says so)."""
         found = latest_checkpoint(self.checkpoint_dir)
         if found is None and list_checkpoints(self.checkpoint_dir):
-            raise ValueError(f"no checkpoint in {self.checkpoint_dir} is readable (see the warnings above)")
+            raise ValueError(f"no checkpoint in {self.checkpoint_dir} is usable (see the warnings above)")
         if found is None:
-            self._say(f"no checkpoint in {self.checkpoint_dir}: starting a new run")
-            return None
+            raise SettingsError(
+                f"nothing to resume: {self.checkpoint_dir} holds no checkpoint (a mistyped --out, or a run stopped"
+                " before its first checkpoint). To start a new run there, drop --resume"
+            )
         path, state = found
-        changed = self.config.differences(state["config"])
-        if changed:
-            listing = "; ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in changed.items())
-            raise ValueError(f"cannot resume {path} with different settings ({listing}); use the original ones")
+        refused = self.config.differences(state["config"])
+        if refused:
+            listing = "; ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in refused.items())
+            raise SettingsError(f"cannot resume {path} with different settings ({listing}); use the original ones")
+        return found
+
+    def _restore(self, path: Path, state: dict[str, Any], command: str | None) -> list[dict[str, Any]]:
+        """Load ``state`` into the freshly built trainer; return the history records it holds.
+
+        Settings a resumed run may change (:attr:`TrainConfig.RESUMABLE_CHANGES`) take effect from
+        here on: a new learning rate or schedule is applied at the restored step.
+        """
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
-        self.scaler.load_state_dict(state["scaler"])
+        if state.get("scaler"):  # absent from checkpoints written without a grad scaler
+            self.scaler.load_state_dict(state["scaler"])
         if self.ema is not None:
             self.ema.load_state_dict(state["ema"])
         self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
@@ -261,20 +342,78 @@ class Trainer:
         if len(rngs) != self.ctx.world_size:
             self._say(f"checkpoint written by {len(rngs)} processes, resumed on {self.ctx.world_size}: not bit-exact")
         set_rng_state(rngs[self.ctx.rank % len(rngs)])
+        changes = self.config.changes(state["config"])
+        self.resumed_changes = {k: v for k, v in changes.items() if k not in ("out", "resume")}
+        if self.config.SCHEDULE_FIELDS & set(changes):
+            self._apply_schedule()
+        if self.resumed_changes and self.ctx.is_main:
+            listing = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in self.resumed_changes.items())
+            self._say(f"changed on resume: {listing}")
+            saved = self.run_dir / "config.json"
+            info = json.loads(saved.read_text()) if saved.is_file() else {}
+            info.update(config={**self.config.to_dict(), "resume": False}, resolved=self._resolved())
+            info.setdefault("resumed", []).append({
+                "step": self.step, "changed": {k: list(v) for k, v in self.resumed_changes.items()}, "command": command,
+                "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            })
+            self._write_info(info)
         self._say(f"resuming from {path} (step {self.step}, epoch {self.epoch + 1})")
         return state["history"]
 
+    def _apply_schedule(self) -> None:
+        """Replace the restored learning rate and schedule by this config's, at the restored step."""
+        cfg = self.config
+        factor = PaperLRFactor(self.steps_per_epoch, cfg.lr_decay, cfg.lr_decay_epochs, cfg.warmup_epochs)
+        groups = self.optimizer.param_groups
+        self.scheduler.lr_lambdas = [factor] * len(groups)
+        self.scheduler.base_lrs = [self.lr] * len(groups)
+        for group in groups:
+            group["initial_lr"] = self.lr
+            group["lr"] = self.lr * factor(self.scheduler.last_epoch)
+        self.scheduler._last_lr = [group["lr"] for group in groups]  # noqa: SLF001  (what get_last_lr reports)
+
+    def _check_loss(self) -> None:
+        """Raise :class:`NonFiniteLossError` if a loss so far was NaN or infinite (synchronises).
+
+        The checkpoint of the step just before the bad one holds the weights that gave the bad loss
+        (a resumed run meets the same batch next), so it is renamed ``*.pt.nonfinite``, where
+        ``--resume`` does not look, and the message names the newest checkpoint before it.
+        """
+        bad_step = self.guard.first_bad()
+        if bad_step is None:
+            return
+        last_good = None
+        for path in reversed(list_checkpoints(self.checkpoint_dir)):
+            if int(path.stem.split("_")[1]) < bad_step - 1:
+                last_good = str(path)
+                break
+            if self.ctx.is_main:
+                os.replace(path, path.with_name(path.name + ".nonfinite"))
+        raise NonFiniteLossError(
+            non_finite_message(f"the training loss became NaN or infinite at step {bad_step}", self.epoch, last_good)
+        )
+
     def save_checkpoint(self) -> None:
-        """Write a checkpoint of the current state (rank 0), after checking the loss was finite."""
-        self.guard.check(self.epoch, self.last_checkpoint)
+        """Write a checkpoint of the current state (rank 0), after checking that the loss was finite
+        and that the weights, their average and the optimiser state are."""
+        self._check_loss()
+        live = {
+            "model": self.model.state_dict(),
+            "ema": self.ema.state_dict() if self.ema is not None else None,
+            "optimizer": self.optimizer.state_dict(),
+        }
+        bad = non_finite_parts(live)
+        if bad:
+            raise NonFiniteLossError(non_finite_message(
+                f"the {' and '.join(bad)} state became NaN or infinite at step {self.step}", self.epoch,
+                self.last_checkpoint, detail=", blown up by an update while the loss was still finite",
+            ))
         rngs = gather_objects(rng_state(), self.ctx)
         if self.ctx.is_main:
             state = {
-                "model": self.model.state_dict(),
-                "optimizer": self.optimizer.state_dict(),
+                **live,
                 "scheduler": self.scheduler.state_dict(),
                 "scaler": self.scaler.state_dict(),
-                "ema": self.ema.state_dict() if self.ema is not None else None,
                 "step": self.step,
                 "epoch": self.epoch,
                 "batch_in_epoch": self.batch_in_epoch,
@@ -302,12 +441,15 @@ class Trainer:
         self._session_start = self._interval_start = time.perf_counter()
         self._interval_step = self.step
         try:
+            if self.ctx.is_main:
+                self.lock.acquire()  # held since __init__, unless fit runs a second time
             while self.epoch < self.config.epochs:
                 self._train_epoch()
                 self._end_epoch()
         finally:
             if self.zero_monitor is not None:
                 self.zero_monitor.remove()
+            self.close()
             shutdown(self.ctx)
         return self.history
 
@@ -399,7 +541,7 @@ class Trainer:
 
     def _log_train(self) -> dict[str, str]:
         """Append a train record (synchronises with the device); returns progress-bar fields."""
-        self.guard.check(self.epoch, self.last_checkpoint)
+        self._check_loss()
         now = time.perf_counter()
         images = (self.step - self._interval_step) * self.global_batch
         record = {
@@ -421,7 +563,7 @@ class Trainer:
 
     def _end_epoch(self) -> None:
         """Validate (and with the weight average), record, advance the epoch, checkpoint."""
-        self.guard.check(self.epoch, self.last_checkpoint)
+        self._check_loss()
         record: dict[str, Any] = {"kind": "val", "step": self.step, "epoch": self.epoch + 1}
         models = {"val": self.model, "ema_val": self.ema.module if self.ema is not None else None}
         for prefix, model in models.items():

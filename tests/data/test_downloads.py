@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import tarfile
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +16,7 @@ from inception_course.data.errors import (
     CorruptArchiveError,
     DatasetNotFoundError,
     DownloadError,
+    UnsafeArchiveError,
 )
 from inception_course.data.classes import IMAGENETTE_WNIDS
 from inception_course.data.downloads import COMPLETE_MARKER, Archive
@@ -119,3 +123,46 @@ def test_unmarked_folder_is_not_taken_for_complete(served, tmp_path, class_tree)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(build(tmp_path)) == 20  # re-extracted in full, the stale folder replaced
+
+
+EVIL_MEMBERS = {  # kind: (member name, member type, link target)
+    "dotdot": (f"{FOLDER}/../../escaped.txt", tarfile.REGTYPE, ""),
+    "absolute": ("/tmp/inception-course-escaped.txt", tarfile.REGTYPE, ""),
+    "symlink": (f"{FOLDER}/link", tarfile.SYMTYPE, "../../.."),
+    "hardlink": (f"{FOLDER}/hard", tarfile.LNKTYPE, "/etc/passwd"),
+    "fifo": (f"{FOLDER}/pipe", tarfile.FIFOTYPE, ""),
+}
+
+
+def evil_tgz(kind: str) -> bytes:
+    """A plain file under the expected folder plus one member that escapes it or is special."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        good = tarfile.TarInfo(f"{FOLDER}/train/readme.txt")
+        good.size = 2
+        tar.addfile(good, io.BytesIO(b"ok"))
+        evil = tarfile.TarInfo(EVIL_MEMBERS[kind][0])
+        evil.type, evil.linkname = EVIL_MEMBERS[kind][1:]
+        evil.size = 4 if evil.isfile() else 0
+        tar.addfile(evil, io.BytesIO(b"evil") if evil.isfile() else None)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("kind", list(EVIL_MEMBERS))
+@pytest.mark.parametrize("has_data_filter", [True, False])
+def test_unsafe_archive_is_refused_on_every_python_and_not_refetched(served, tmp_path, monkeypatch, kind, has_data_filter):
+    server, _, use = served
+    data = evil_tgz(kind)
+    server.files["/imagenette2-160.tgz"] = data
+    use(md5=hashlib.md5(data).hexdigest())
+    if not has_data_filter:  # Python 3.10.0-3.10.11 and 3.11.0-3.11.3 have no tarfile.data_filter
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    root = tmp_path / "deep" / "er" / "root"
+    root.mkdir(parents=True)
+    with pytest.raises(UnsafeArchiveError, match="refusing to extract .*imagenette2-160.tgz.*not a genuine") as error:
+        build(root)
+    assert "truncated" not in str(error.value)
+    assert server.hits["/imagenette2-160.tgz"] == 1  # reported, not fetched again
+    assert not (root / FOLDER).exists() and not leftovers(root)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["deep", "er", "imagenette2-160.tgz", "root"]
+    assert not Path(EVIL_MEMBERS["absolute"][0]).exists()

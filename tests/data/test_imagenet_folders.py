@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from inception_course.data import build_dataset, imagenet100_wnids, imagenet_wnids
 from inception_course.data.errors import BadImageError, DatasetNotFoundError
+from inception_course.data.folder import load_rgb
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +70,37 @@ def test_unreadable_image_is_named_or_skipped(tmp_path, class_tree):
     with pytest.warns(UserWarning, match=str(bad)):
         image, label = skipping[0]
     assert label == 1 and image.shape == (3, 32, 32)
+
+
+@pytest.mark.parametrize("mode, pixels", [
+    ("16-bit PNG", np.array([[0, 257 * 128], [65535, 257 * 64]], dtype=np.uint16)),
+    ("float TIFF in [0, 1]", np.array([[0.0, 128 / 255], [1.0, 64 / 255]], dtype=np.float32)),
+    ("float TIFF in [0, 255]", np.array([[0.0, 128.0], [255.0, 64.0]], dtype=np.float32)),
+])
+def test_high_bit_depth_images_keep_their_grey_levels(tmp_path, mode, pixels):
+    path = tmp_path / ("image.png" if "PNG" in mode else "image.tif")
+    Image.fromarray(pixels).save(path)
+    rgb = np.asarray(load_rgb(str(path)))
+    assert rgb.shape == (2, 2, 3) and (rgb == rgb[..., :1]).all()
+    assert rgb[..., 0].tolist() == [[0, 128], [255, 64]]
+
+
+def test_empty_class_folder_is_named_in_a_warning(tmp_path, class_tree):
+    wnids = imagenet100_wnids()
+    class_tree(tmp_path / "train", wnids[1:])
+    (tmp_path / "train" / wnids[0]).mkdir()
+    with pytest.warns(UserWarning, match=f"class folder {tmp_path / 'train' / wnids[0]} holds no images"):
+        assert len(build_dataset("imagenet100", "train", root=tmp_path, image_size=32)) == 99
+
+
+def test_decompression_bomb_is_a_bad_image_that_can_be_skipped(tmp_path, class_tree, monkeypatch):
+    wnids = imagenet100_wnids()
+    class_tree(tmp_path / "train", wnids)
+    bomb = tmp_path / "train" / wnids[0] / f"{wnids[0]}_0.JPEG"
+    Image.fromarray(np.zeros((64, 64, 3), dtype=np.uint8)).save(bomb, format="JPEG")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 64 x 64 > 2 x 1000: PIL's bomb error; 24 x 32 is fine
+    with pytest.raises(BadImageError, match=str(bomb)):
+        build_dataset("imagenet100", "train", root=tmp_path, image_size=32)[0]
+    skipping = build_dataset("imagenet100", "train", root=tmp_path, image_size=32, skip_bad_images=True)
+    with pytest.warns(UserWarning, match=str(bomb)):
+        assert skipping[0][1] == 1

@@ -68,3 +68,20 @@ def test_a_model_of_another_data_set_needs_its_class_names():
     model.num_classes = 10
     with pytest.raises(ValueError, match="pass class_names"):
         predict(model, red_photo())
+
+
+def test_bad_inputs_get_a_message_that_says_what_to_do(tmp_path):
+    model = FavoursRedness()
+    with pytest.raises(FileNotFoundError, match="no image file at .*missing.jpg: check the path") as error:
+        predict(model, tmp_path / "missing.jpg")
+    assert "skip_bad_images" not in str(error.value)
+    (tmp_path / "notes.jpg").write_text("not an image")
+    with pytest.raises(ValueError, match="cannot read .*notes.jpg as an image"):
+        predict(model, tmp_path / "notes.jpg")
+    hwc = torch.zeros(70, 90, 3, dtype=torch.uint8)
+    with pytest.raises(ValueError, match=r"\(3, H, W\), got shape \(70, 90, 3\).*permute\(2, 0, 1\)"):
+        predict(model, hwc)
+    assert predict(model, hwc.permute(2, 0, 1), topk=1)[0][0] == imagenet_class_names()[0]
+    for topk in (0, -1):
+        with pytest.raises(ValueError, match=f"topk must be a positive number of classes, got {topk}"):
+            predict(model, red_photo(), topk=topk)

@@ -58,4 +58,4 @@ def test_two_processes_match_one_with_the_same_global_batch(tmp_path):
     val_one, val_two = load_history(tmp_path / "one").val, load_history(tmp_path / "two").val
     assert [r["val_top1_err"] for r in val_one] == [r["val_top1_err"] for r in val_two]
     assert abs(val_one[-1]["val_loss"] - val_two[-1]["val_loss"]) < 1e-4
-    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == ["checkpoints", "config.json", "history.jsonl"]
+    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == [".lock", "checkpoints", "config.json", "history.jsonl"]

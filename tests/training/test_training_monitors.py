@@ -7,6 +7,7 @@ from torch import nn
 from inception_course.training import (
     NonFiniteLossError, TrainConfig, Trainer, TrainingOutOfMemoryError, ZeroActivationMonitor, latest_checkpoint,
 )
+from inception_course.training.checkpoint import non_finite_parts
 from inception_course.training.cli import main
 from training_tiny import TinyNet, tiny_settings
 
@@ -28,11 +29,13 @@ class BreaksAtCall(TinyNet):
 
 
 def test_nan_loss_stops_naming_the_step_and_keeps_last_good_checkpoint(tmp_path):
-    # no logging until step 100: the NaN at step 3 must be caught by the check before the step-4 checkpoint
+    # no logging until step 100: the NaN at step 5 must be caught by the check before the step-6 checkpoint
     config = TrainConfig.from_preset("inception_v4", "synthetic", out=str(tmp_path), **tiny_settings(log_every=100, checkpoint_every=2))
-    trainer = Trainer(config, model=BreaksAtCall(bad_call=3))
-    with pytest.raises(NonFiniteLossError, match=r"at step 3 \(epoch 1\).*last good checkpoint is .*step_00000002\.pt"):
+    trainer = Trainer(config, model=BreaksAtCall(bad_call=5))
+    with pytest.raises(NonFiniteLossError, match=r"at step 5 \(epoch 1\).*last good checkpoint is .*step_00000002\.pt"):
         trainer.fit()
+    # step 4's weights gave the NaN (a resumed run meets the same batch next): set aside, not resumed
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["step_00000002.pt", "step_00000004.pt.nonfinite"]
     path, state = latest_checkpoint(tmp_path / "checkpoints")
     assert path.name == "step_00000002.pt"
     assert all(torch.isfinite(t).all() for t in state["model"].values())
@@ -115,7 +118,6 @@ class OverflowsAtCall(TinyNet):
         return self.fc(torch.flatten(self.global_pool(x), 1))
 
 
-@pytest.mark.skipif(not hasattr(torch.amp, "GradScaler"), reason="a CPU grad scaler needs torch >= 2.3")
 def test_fp16_overflow_is_skipped_by_the_scaler_and_counted(tmp_path):
     config = TrainConfig.from_preset(
         "inception_v4", "synthetic", out=str(tmp_path), **tiny_settings(precision="fp16", log_every=6, ema_decay=None)
@@ -125,3 +127,34 @@ def test_fp16_overflow_is_skipped_by_the_scaler_and_counted(tmp_path):
     assert history.train[-1]["skipped_steps"] == 1  # unscale -> clip -> step: the scaler saw the inf and skipped
     assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
     assert "ema_val_loss" not in history.val[0]
+
+
+def test_weights_blown_up_by_an_update_are_never_checkpointed(tmp_path):
+    """The 4th update leaves an infinite weight while every loss so far was finite: the step-4
+    checkpoint is refused, the message names step 2's, which holds only finite values."""
+    config = TrainConfig.from_preset("inception_v4", "synthetic", out=str(tmp_path), **tiny_settings(log_every=100, checkpoint_every=2))
+    trainer = Trainer(config, model=TinyNet(4))
+
+    def blows_up(optimizer, args, kwargs):
+        if trainer.step == 3:  # the 4th update (trainer.step counts the ones done before it)
+            trainer.model.fc.weight.data[0, 0] = float("inf")
+
+    trainer.optimizer.register_step_post_hook(blows_up)
+    with pytest.raises(NonFiniteLossError, match=r"the model and ema state became NaN or infinite at step 4 .*"
+                       r"last good checkpoint is .*step_00000002\.pt\. Resume from it with a lower learning rate"):
+        trainer.fit()
+    assert [p.name for p in (tmp_path / "checkpoints").iterdir()] == ["step_00000002.pt"]
+    assert non_finite_parts(latest_checkpoint(tmp_path / "checkpoints")[1]) == []
+
+
+def test_a_non_finite_checkpoint_on_disk_is_passed_over_by_resume(tmp_path):
+    """Checkpoints written before this check existed may hold NaN weights: resume skips them."""
+    config = TrainConfig.from_preset("inception_v4", "synthetic", out=str(tmp_path), **tiny_settings(checkpoint_every=2))
+    Trainer(config, model=TinyNet(4)).fit()
+    newest = sorted((tmp_path / "checkpoints").iterdir())[-1]
+    state = torch.load(newest, weights_only=True)
+    state["optimizer"]["state"][0]["ms"].fill_(float("nan"))  # RMSProp's mean square
+    torch.save(state, newest)
+    with pytest.warns(UserWarning, match=f"skipping checkpoint {newest}: its optimizer state holds NaN"):
+        path, _ = latest_checkpoint(tmp_path / "checkpoints")
+    assert path.name == "step_00000004.pt"
