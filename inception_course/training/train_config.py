@@ -12,7 +12,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from .presets import RECIPE, preset
 
@@ -96,7 +96,7 @@ class TrainConfig:
          "clip_grad_norm", "clip_mode"}
     )
     #: What a setting meant in checkpoints written before it existed (global clipping came first).
-    LEGACY_DEFAULTS: dict[str, Any] = {"clip_mode": "global"}
+    LEGACY_DEFAULTS: ClassVar[dict[str, Any]] = {"clip_mode": "global"}
     #: The resumable fields that set the learning rate or its schedule.
     SCHEDULE_FIELDS = frozenset(
         {"lr", "base_lr", "reference_batch_size", "lr_scaling", "lr_decay", "lr_decay_epochs", "warmup_epochs"}
