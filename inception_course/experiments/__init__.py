@@ -18,7 +18,7 @@ from .gradients import BlockGradients, block_gradient_norms, pair_gradient_norms
 from .plots import plot_activation_statistics, plot_block_gradients, plot_runs, plot_scaling_experiment
 from .residual_vs_plain import PAIRS, PairSummary, pair_of, run_pair, summarize_pair
 from .runs import Run, RunGroup, group_runs, list_runs, load_run, results_dir, smooth
-from .scaling import ScalingRun, Verdict, died, load_scaling_run, run_scaling_experiment
+from .scaling import ScalingRun, Verdict, died, died_fractions, load_scaling_run, run_scaling_experiment
 
 __all__ = [
     "BlockStats", "activation_statistics", "build_network", "measure_network", "widest_residual_block",
@@ -26,5 +26,5 @@ __all__ = [
     "plot_activation_statistics", "plot_block_gradients", "plot_runs", "plot_scaling_experiment",
     "PAIRS", "PairSummary", "pair_of", "run_pair", "summarize_pair",
     "Run", "RunGroup", "group_runs", "list_runs", "load_run", "results_dir", "smooth",
-    "ScalingRun", "Verdict", "died", "load_scaling_run", "run_scaling_experiment",
+    "ScalingRun", "Verdict", "died", "died_fractions", "load_scaling_run", "run_scaling_experiment",
 ]
