@@ -21,6 +21,7 @@ import argparse
 import json
 import platform
 import shlex
+import shutil
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -32,6 +33,7 @@ import torch
 from ..config import FAST_ENV, is_fast
 from ..training import Trainer, TrainConfig
 from .residual_vs_plain import PAIRS, pair_configs, summarize_pair
+from .activations import build_network, widest_residual_block
 from .runs import Run, list_runs, load_run, results_dir
 from .scaling import arm_config, died_fractions, recorded_experiments, scaling_settings, train_arm
 
@@ -84,8 +86,6 @@ def _train(kind: str, config: dict[str, Any], command: str, what: str) -> str:
     else:
         trainer = Trainer(config, command=command)
         trainer.fit()
-        import shutil
-
         shutil.rmtree(trainer.checkpoint_dir, ignore_errors=True)
         run = load_run(trainer.run_dir)
     (run.path / "provenance.json").write_text(json.dumps(provenance(run, command, what), indent=2) + "\n")
@@ -135,22 +135,19 @@ def _format_error(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def write_index(out: Path) -> None:
-    """``out/README.md``: the pair comparison and the scaling table, then every run directory,
-    all read from the runs' history files."""
+README_START = "<!-- recorded-runs:start (written by python -m inception_course.experiments.record) -->"
+README_END = "<!-- recorded-runs:end -->"
+REPO_README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def summary_lines(out: Path) -> list[str]:
+    """The pair comparison and the scaling table (Markdown), read from the runs in ``out``."""
     runs = list_runs(out)
-    lines = [
-        "# Recorded runs",
-        "",
-        "Written by `python -m inception_course.experiments.record` (each run's `provenance.json` holds the exact",
-        "command, device, torch version, date, data set and image size). Every number below is read from the",
-        "runs' `history.jsonl` by that command. These are small runs on the synthetic data set, not the paper's",
-        "ImageNet results; the device column says where each ran.",
-    ]
+    lines: list[str] = []
     pair_runs = {pair: [r for r in runs if r.name.startswith(f"{pair}-")] for pair in PAIRS}
     if any(pair_runs.values()):
         lines += [
-            "", "## Residual vs plain (median over seeds)", "",
+            "Residual vs plain (median over seeds; top-1 error as a fraction):", "",
             "| pair | seeds | plain final top-1 err | residual final top-1 err | residual reaches the plain's final error at epoch | of the plain's epochs | in wall time | chance |",
             "|---|---|---|---|---|---|---|---|",
         ]
@@ -167,16 +164,29 @@ def write_index(out: Path) -> None:
     arms = [arm for group in recorded_experiments(out).values() for arm in group]
     if arms:
         lines += [
-            "", "## Residual scaling: seeds that died (criterion in `inception_course/experiments/scaling.py`)", "",
+            "", "Residual scaling: seeds that died (criterion in `inception_course/experiments/scaling.py`):", "",
             "| width | widest residual block (channels) | residual scale | died |", "|---|---|---|---|",
         ]
-        from .activations import build_network, widest_residual_block
-
         for (width, scale), (dead, total) in died_fractions(arms).items():
             channels = widest_residual_block(build_network(arms[0].run.setting("model"), width=width, depths=(1, 1, 1)))
             lines.append(f"| {width:g} | {channels} | {scale:g} | {dead} of {total} |")
-    lines += [
-        "", "## Every run", "",
+    return lines
+
+
+def write_index(out: Path) -> None:
+    """``out/README.md``: :func:`summary_lines`, then every run directory, all read from the runs'
+    history files."""
+    runs = list_runs(out)
+    lines = [
+        "# Recorded runs",
+        "",
+        "Written by `python -m inception_course.experiments.record` (each run's `provenance.json` holds the exact",
+        "command, device, torch version, date, data set and image size). Every number below is read from the",
+        "runs' `history.jsonl` by that command. These are small runs on the synthetic data set, not the paper's",
+        "ImageNet results; the device column says where each ran.",
+        "",
+        *summary_lines(out),
+        "", "Every run:", "",
         "| run | model | seed | device | epochs | wall time (s) | final val top-1 err | final val top-5 err |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -190,6 +200,18 @@ def write_index(out: Path) -> None:
             f" {_format_error(top1[-1] if top1 else None)} | {_format_error(top5[-1] if top5 else None)} |"
         )
     (out / "README.md").write_text("\n".join(lines) + "\n")
+
+
+def update_readme(readme: Path, out: Path) -> bool:
+    """Replace the block between :data:`README_START` and :data:`README_END` in ``readme`` with
+    :func:`summary_lines`; ``False`` (nothing written) when the markers are missing."""
+    text = readme.read_text()
+    if README_START not in text or README_END not in text:
+        return False
+    head, rest = text.split(README_START, 1)
+    tail = rest.split(README_END, 1)[1]
+    readme.write_text(head + README_START + "\n" + "\n".join(summary_lines(out)) + "\n" + README_END + tail)
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -221,6 +243,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         run_jobs(jobs, command, args.jobs)
     write_index(out)
     print(f"wrote {out / 'README.md'}")
+    if args.out is None and update_readme(REPO_README, out):
+        print(f"updated the recorded-runs section of {REPO_README}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ import json
 import pytest
 
 from inception_course.experiments import summarize_pair
-from inception_course.experiments.record import PAIR_DEFAULTS, main, pair_jobs, provenance, scaling_jobs, write_index
+from inception_course.experiments.record import (
+    PAIR_DEFAULTS, README_END, README_START, main, pair_jobs, provenance, scaling_jobs, update_readme, write_index,
+)
 from inception_course.experiments.runs import load_run
 from inception_course.experiments.scaling import OUTCOME_FILE, STATS_FILE
 
@@ -78,6 +80,18 @@ def test_index_summarises_pairs_and_scaling_cells_from_the_histories(make_run, t
     assert "| v3_vs_ir_v1 | 3 | 0.612 (range 0.612-0.612) | 0.400 (range 0.400-0.400) | 1 of 2 | 0.500 | 0.500 | 0.90 |" in text
     assert "| 0.625 | 1120 | 1 | 1 of 1 |" in text
     assert "| `v3_vs_ir_v1-inception_v3-s0` | inception_v3 | 0 | cpu | 2 | 50 | 0.612 | 0.500 |" in text
+
+
+def test_the_readme_block_between_the_markers_is_rewritten_and_nothing_else(make_run, tmp_path):
+    _pair(make_run, [[0.9, 0.6]] * 3, [[0.5, 0.4]] * 3)
+    readme = tmp_path / "README.txt"
+    readme.write_text(f"intro\n{README_START}\nstale numbers\n{README_END}\noutro\n")
+    assert update_readme(readme, tmp_path)
+    text = readme.read_text()
+    assert text.startswith("intro\n") and text.endswith(f"{README_END}\noutro\n") and "stale" not in text
+    assert "| v3_vs_ir_v1 | 3 | 0.600" in text
+    readme.write_text("no markers\n")
+    assert not update_readme(readme, tmp_path) and readme.read_text() == "no markers\n"
 
 
 def test_jobs_put_both_networks_of_a_seed_side_by_side_and_cover_every_cell(tmp_path):
