@@ -1,10 +1,12 @@
-"""The runs shipped in data/results/: complete, aligned, and carrying their provenance."""
+"""The runs shipped in data/results/: complete, aligned, several seeds, carrying their provenance,
+and the README's tables are the ones the record command writes from them."""
 
 import math
 
 import pytest
 
-from inception_course.experiments import PAIRS, list_runs, load_scaling_run, pair_of
+from inception_course.experiments import PAIRS, group_runs, list_runs, load_scaling_run, pair_of
+from inception_course.experiments.record import README_END, README_START, REPO_README, summary_lines
 from inception_course.experiments.runs import REPO_RESULTS_DIR
 from inception_course.experiments.scaling import STATS_FILE
 
@@ -27,9 +29,11 @@ def test_every_run_has_provenance_and_no_checkpoints(runs):
 
 
 @pytest.mark.parametrize("pair", sorted(PAIRS))
-def test_both_networks_of_each_pair_have_aligned_complete_curves(runs, pair):
+def test_both_networks_of_each_pair_have_three_seeds_of_aligned_complete_curves(runs, pair):
     recorded = [r for r in runs if pair_of(r) == pair]
-    assert sorted(r.setting("model") for r in recorded) == sorted(PAIRS[pair])
+    groups = group_runs(recorded)
+    assert sorted(g.setting("model") for g in groups) == sorted(PAIRS[pair])
+    assert all(len(g.runs) >= 3 for g in groups) and groups[0].seeds == groups[1].seeds
     epochs = recorded[0].setting("epochs")
     for run in recorded:
         assert run.setting("epochs") == epochs
@@ -38,7 +42,18 @@ def test_both_networks_of_each_pair_have_aligned_complete_curves(runs, pair):
             assert xs == list(range(1, epochs + 1)) and all(math.isfinite(y) for y in ys)
 
 
-def test_the_scaling_runs_carry_their_verdicts(runs):
+def test_the_scaling_runs_cover_two_widths_two_scales_three_seeds(runs):
     arms = [load_scaling_run(r.path) for r in runs if (r.path / STATS_FILE).is_file()]
-    assert {a.scale for a in arms} >= {1.0, 0.2}
+    cells = {}
+    for arm in arms:
+        cells.setdefault((arm.run.setting("width"), arm.scale), []).append(arm.run.setting("seed"))
+    assert len(cells) == 4 and all(sorted(seeds) == [0, 1, 2] for seeds in cells.values())
     assert all(a.final_stats and isinstance(a.verdict.died, bool) for a in arms)
+
+
+def test_the_readme_tables_are_the_ones_the_record_command_writes():
+    text = REPO_README.read_text()
+    block = text.split(README_START, 1)[1].split(README_END, 1)[0]
+    assert block.strip() == "\n".join(summary_lines(REPO_RESULTS_DIR)).strip()
+    index = (REPO_RESULTS_DIR / "README.md").read_text()
+    assert all(line in index for line in summary_lines(REPO_RESULTS_DIR) if line.startswith("|"))

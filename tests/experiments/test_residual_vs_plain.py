@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from inception_course import create_model
 from inception_course.experiments import PAIRS, pair_of, run_pair
 from inception_course.experiments.residual_vs_plain import PER_MODEL, pair_configs
 
@@ -25,11 +26,14 @@ def test_unknown_pair_is_refused_with_the_choices(tmp_path):
         pair_configs("v1_vs_v2", tmp_path)
 
 
-def test_the_v3_pair_keeps_the_paper_depths_for_both(tmp_path):
-    plain, residual = pair_configs("v3_vs_ir_v1", tmp_path)
-    assert plain.depths is None and residual.depths is None
-    with pytest.raises(ValueError, match="inception_v3 takes no depths"):
-        pair_configs("v3_vs_ir_v1", tmp_path, depths=(1, 1, 1))
+@pytest.mark.parametrize("pair", sorted(PAIRS))
+def test_both_networks_of_a_pair_are_shortened_alike(pair, tmp_path):
+    configs = pair_configs(pair, tmp_path, depths=(2, 1, 1))
+    assert [c.depths for c in configs] == [(2, 1, 1)] * 2
+    for config in configs:
+        model = create_model(config.model, num_classes=10, width=0.125, depths=config.depths)
+        stages = [m for name, m in model.named_children() if name in ("inception_a", "blocks_a", "inception_c", "blocks_c")]
+        assert [len(stage) for stage in stages] == [2, 1], config.model
 
 
 def test_run_pair_records_aligned_complete_curves(tmp_path):

@@ -121,3 +121,22 @@ def test_bad_input_raises_a_clear_error(x, message):
 def test_there_is_no_paper_config():
     with pytest.raises(ValueError, match="reference"):
         create_model("inception_v3", config="paper")
+
+
+@pytest.mark.parametrize("depths", [(1, 1, 1), (2, 1, 1), (4, 5, 3)])
+def test_depths_shorten_or_lengthen_each_grid_and_chain_real_channels(depths):
+    model = create_model("inception_v3", num_classes=10, width=0.125, depths=depths, aux_logits=False).eval()
+    assert (len(model.inception_a), len(model.inception_b), len(model.inception_c)) == depths
+    assert model(torch.randn(2, 3, 75, 75)).shape == (2, 10)
+
+
+def test_the_default_depths_are_the_reference_network():
+    assert len(create_model("inception_v3").inception_b) == 4
+    assert sum(p.numel() for p in create_model("inception_v3", depths=(3, 4, 2)).parameters()) == \
+        sum(p.numel() for p in create_model("inception_v3").parameters())
+
+
+@pytest.mark.parametrize("depths, message", [((0, 1, 1), "at least one module"), ((1, 1), "three depths")])
+def test_bad_depths_are_refused(depths, message):
+    with pytest.raises(ValueError, match=message):
+        create_model("inception_v3", depths=depths)
