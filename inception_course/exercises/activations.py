@@ -20,7 +20,7 @@ from torch import nn
 from ..experiments.activations import FEATURES, activation_statistics, measured_blocks
 from ..models.registry import create_model
 from .authorship import refuse_library
-from .compare import run, shape_of
+from .compare import shape_of
 from .result import Report, checker
 
 TOLERANCE = 1e-6
@@ -77,6 +77,15 @@ def _advice(name: str, got: float, expected: float, in_train_mode: float) -> str
     return f"{name}: yours {got:.4f}, expected {expected:.4f} - the fraction of output values exactly equal to 0"
 
 
+def _call(student_fn: Callable[..., object], *args: object) -> tuple[object, str | None]:
+    """Like :func:`compare.run`, but with gradients as the caller left them: the exercise is to
+    switch them off, so the checker must not do it for the student."""
+    try:
+        return student_fn(*args), None
+    except Exception as error:  # noqa: BLE001 - any error in student code becomes a message
+        return None, f"{type(error).__name__}: {error}"
+
+
 class _Probe:
     """A forward pre-hook on the first measured block: was the forward run in eval mode, without
     gradients? Removed before the student's hooks are counted."""
@@ -97,10 +106,12 @@ def _check_network(
     in_train_mode = _expected(model, images, train_mode=True)
     model.train(training)
     probe = _Probe(measured_blocks(model)[0][1])
-    output, error = run(student_fn, model, images.clone())
+    with torch.enable_grad():  # as in a notebook: gradients on unless the function turns them off
+        output, error = _call(student_fn, model, images.clone())
+        leaked = not torch.is_grad_enabled()
     probe.handle.remove()
     mode = "training" if training else "eval"
-    if not torch.is_grad_enabled():
+    if leaked:
         report.fail(
             "after your function, gradients are switched off for the whole notebook: use"
             " `with torch.no_grad():` around the forward pass instead of torch.set_grad_enabled(False)"
