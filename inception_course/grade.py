@@ -2,6 +2,7 @@
 
     python -m inception_course.grade alice/04_inception_v4.ipynb bob/04_inception_v4.ipynb --out grades.csv
     python -m inception_course.grade submissions/*.ipynb --out grades.csv --timeout 600
+    python -m inception_course.grade --list         # the exercises graded in each lesson
 
 Each submission (a student's copy of a lesson, or a solutions notebook) is executed top to bottom
 in a fresh kernel (nbclient) in fast mode, with one time limit for the whole notebook. Every
@@ -28,6 +29,7 @@ import csv
 import json
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +39,7 @@ from pathlib import Path
 import nbformat
 
 REPO_LESSONS = Path(__file__).resolve().parents[1] / "lessons"
-RESULTS_ENV = "INCEPTION_COURSE_RESULTS"  # the same name as inception_course.exercises.result's
+CHECK_LOG_ENV = "INCEPTION_COURSE_CHECK_LOG"  # the same name as inception_course.exercises.result's
 DEFAULT_TIMEOUT = 600.0
 CSV_COLUMNS = ("submission", "lesson", "exercise", "passed", "message")
 
@@ -140,7 +142,7 @@ def execute(notebook: nbformat.NotebookNode, workdir: Path, timeout: float) -> R
     with tempfile.TemporaryDirectory(prefix="inception-grade-") as scratch:
         results = Path(scratch) / "results.jsonl"
         env = dict(os.environ, INCEPTION_COURSE_FAST="1", MPLBACKEND="Agg", TQDM_DISABLE="1")
-        env[RESULTS_ENV] = str(results)
+        env[CHECK_LOG_ENV] = str(results)
         env.setdefault("OMP_NUM_THREADS", "1")
         client = NotebookClient(
             notebook, timeout=max(1, int(timeout)), kernel_name="python3", allow_errors=False,
@@ -148,7 +150,7 @@ def execute(notebook: nbformat.NotebookNode, workdir: Path, timeout: float) -> R
         )
         start, stopped, index = time.monotonic(), None, 0
         try:
-            with client.setup_kernel(env=env):
+            with client.setup_kernel(env=env, stderr=subprocess.DEVNULL):  # the kernel's own log lines
                 for index, cell in enumerate(notebook.cells):
                     if cell.cell_type != "code":
                         continue
@@ -238,19 +240,26 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m inception_course.grade", description=__doc__.split("\n\n")[0],
         epilog="Writes the CSV and one SUBMISSION.feedback.md per notebook beside it.",
     )
-    parser.add_argument("submissions", nargs="+", type=Path, help="students' notebooks (.ipynb)")
-    parser.add_argument("--out", type=Path, required=True, help="the CSV to write, e.g. grades.csv")
+    parser.add_argument("submissions", nargs="*", type=Path, help="students' notebooks (.ipynb)")
+    parser.add_argument("--out", type=Path, help="the CSV to write, e.g. grades.csv")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per notebook (default 600)")
     parser.add_argument("--lessons", type=Path, default=REPO_LESSONS, help="the course's lessons folder")
+    parser.add_argument("--list", action="store_true", help="print each lesson's graded exercises and stop")
     args = parser.parse_args(argv)
+    table = lesson_exercises(args.lessons) if args.lessons.is_dir() else {}
+    if not table:
+        parser.error(f"no lesson notebooks (NN_*.ipynb) in {args.lessons}; pass --lessons DIR")
+    if args.list:
+        for lesson, names in table.items():
+            print(f"lesson {lesson}: {', '.join(names) or '(no checked exercises)'}")
+        return 0
+    if not args.submissions or args.out is None:
+        parser.error("give the notebooks to grade and --out grades.csv (or --list)")
     missing = [str(path) for path in args.submissions if not path.is_file()]
     if missing:
         parser.error(f"no such file: {', '.join(missing)}")
     if args.timeout <= 0:
         parser.error(f"--timeout must be positive, got {args.timeout:g}")
-    table = lesson_exercises(args.lessons) if args.lessons.is_dir() else {}
-    if not table:
-        parser.error(f"no lesson notebooks (NN_*.ipynb) in {args.lessons}; pass --lessons DIR")
     args.out.parent.mkdir(parents=True, exist_ok=True)
 
     everything: list[Grade] = []

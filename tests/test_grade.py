@@ -105,7 +105,7 @@ def test_feedback_files_beside_the_csv(graded):
 def test_exercises_are_read_from_the_course_lessons():
     table = grade.lesson_exercises(REPO / "lessons")
     assert table["04"][0] == "check_inception_a" and table["03"][0] == "check_output_size"
-    assert grade.RESULTS_ENV == result.RESULTS_ENV
+    assert grade.CHECK_LOG_ENV == result.CHECK_LOG_ENV
 
 
 def test_a_real_lesson_and_its_solutions(tmp_path):
@@ -122,6 +122,10 @@ def test_usage_errors_exit_2_and_broken_files_are_graded(tmp_path, capsys):
     with pytest.raises(SystemExit) as missing:
         grade.main([str(tmp_path / "nope.ipynb"), "--out", str(tmp_path / "g.csv")])
     assert missing.value.code == 2 and "no such file" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as no_out:
+        grade.main([str(REPO / "lessons" / "03_v4_stem.ipynb")])
+    assert no_out.value.code == 2 and "--out" in capsys.readouterr().err
+    assert grade.main(["--list"]) == 0 and "lesson 04: check_inception_a" in capsys.readouterr().out
     broken = tmp_path / "broken.ipynb"
     broken.write_text("{not json")
     with pytest.raises(SystemExit) as bad_timeout:

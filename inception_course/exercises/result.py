@@ -7,7 +7,7 @@ turns anything the function raises - or a wrong call of the checker itself - int
 that names the exception, prints the summary, and records the result:
 
 * in :func:`results_log` (this kernel's results, oldest first), and
-* when the environment variable ``INCEPTION_COURSE_RESULTS`` names a file, as one JSON line appended
+* when the environment variable ``INCEPTION_COURSE_CHECK_LOG`` names a file, as one JSON line appended
   to that file the moment the check ends - the grading command (``python -m inception_course.grade``)
   reads it, so results survive a notebook that later raises, hangs or kills its kernel.
 """
@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import torch
 
-RESULTS_ENV = "INCEPTION_COURSE_RESULTS"
+CHECK_LOG_ENV = "INCEPTION_COURSE_CHECK_LOG"
 
 
 @dataclass
@@ -88,14 +88,14 @@ def results_log() -> list[CheckResult]:
 
 
 def clear_results_log() -> None:
-    """Forget the results recorded so far (the file named by ``INCEPTION_COURSE_RESULTS`` is kept)."""
+    """Forget the results recorded so far (the file named by ``INCEPTION_COURSE_CHECK_LOG`` is kept)."""
     _LOG.clear()
 
 
 def record(result: CheckResult) -> None:
-    """Add ``result`` to the log and, when ``INCEPTION_COURSE_RESULTS`` is set, to that file."""
+    """Add ``result`` to the log and, when ``INCEPTION_COURSE_CHECK_LOG`` is set, to that file."""
     _LOG.append(result)
-    path = os.environ.get(RESULTS_ENV)
+    path = os.environ.get(CHECK_LOG_ENV)
     if path:
         with open(path, "a", encoding="utf-8") as file:
             file.write(json.dumps(asdict(result)) + "\n")

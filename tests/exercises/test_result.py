@@ -11,7 +11,7 @@ from torch import nn
 
 import inception_course.exercises as exercises
 from inception_course.exercises import CheckResult
-from inception_course.exercises.result import RESULTS_ENV, Report, checker, clear_results_log, results_log
+from inception_course.exercises.result import CHECK_LOG_ENV, Report, checker, clear_results_log, results_log
 
 
 def test_summary_lists_checks_and_problems(capsys):
@@ -68,7 +68,7 @@ def test_signature_names_and_grad_mode():
 
 def test_every_result_is_logged_and_written_where_the_grader_asks(tmp_path, monkeypatch):
     path = tmp_path / "results.jsonl"
-    monkeypatch.setenv(RESULTS_ENV, str(path))
+    monkeypatch.setenv(CHECK_LOG_ENV, str(path))
     clear_results_log()
     check_something("ok", verbose=False)
     check_something("crash", verbose=False)
