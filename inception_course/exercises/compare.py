@@ -1,9 +1,11 @@
 """Compare a student's module with the library's, step by step, in plain words.
 
-The order of the checks is the order in which a student can act on them: does it run, is the
-output the right shape, is the parameter count right, and - with the library's weights copied in
-- does it compute the same thing. The first failing step stops the comparison, since later steps
-would only repeat the same mistake in other words.
+The order of the checks is the order in which a student can act on them: is it the student's own
+code (not the library's block), does it run, is the output the right shape, is the parameter
+count right, and - with the library's weights copied in - does it compute the same thing in eval
+mode and in training mode, and if not, in which branch and layer does it first differ. The first
+failing step stops the comparison, since later steps would only repeat the same mistake in other
+words.
 """
 
 from __future__ import annotations
@@ -265,7 +267,10 @@ def compare_block(
             report.fail(f"in {mode} mode, with the reference's weights copied in, your block raised {error}")
             return
         if _differs(output, expected):
-            worst = (output - expected).abs().max().item() if output.shape == expected.shape else float("nan")
+            if not isinstance(output, torch.Tensor) or output.shape != expected.shape:
+                report.fail(f"in {mode} mode your block returned {shape_of(output)}, expected {shape_of(expected)}")
+                return
+            worst = (output - expected).abs().max().item()
             where = locate_difference(student, reference, x)
             if mode == "eval":
                 advice = (
