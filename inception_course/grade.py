@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import ast
 import csv
+import importlib.util
 import json
 import os
 import re
@@ -36,7 +37,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
+try:
+    import nbformat
+except ModuleNotFoundError:  # the grading extra is not installed
+    sys.exit("grading needs nbformat and nbclient: pip install 'inception-course[grade]'")
 
 REPO_LESSONS = Path(__file__).resolve().parents[1] / "lessons"
 CHECK_LOG_ENV = "INCEPTION_COURSE_CHECK_LOG"  # the same name as inception_course.exercises.result's
@@ -255,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.submissions or args.out is None:
         parser.error("give the notebooks to grade and --out grades.csv (or --list)")
+    if importlib.util.find_spec("nbclient") is None:
+        parser.error("grading runs notebooks with nbclient: pip install 'inception-course[grade]'")
     missing = [str(path) for path in args.submissions if not path.is_file()]
     if missing:
         parser.error(f"no such file: {', '.join(missing)}")
