@@ -192,7 +192,9 @@ def grade_notebook(path: Path, table: dict[str, list[str]], timeout: float) -> t
     lesson = identify_lesson(notebook, path, table)
     exercises = table.get(lesson or "", []) or checker_calls(notebook)
     if not exercises:
-        return [Grade(name, lesson or "", "-", False, "no exercise found: this is not a copy of a lesson with checked exercises")], None
+        reason = (f"lesson {lesson} has no self-checking exercises: nothing to grade" if lesson
+                  else "no exercise found: this is not a copy of a lesson with self-checking exercises")
+        return [Grade(name, lesson or "", "-", False, reason)], None
     run = execute(notebook, path.resolve().parent, timeout)
     latest = {result.get("checker"): result for result in run.results}
     grades = []

@@ -51,8 +51,8 @@ def _is_students(obj: Any) -> bool:
 
 
 def _children(obj: Any) -> Iterable[Any]:
-    """What ``obj`` refers to: for code, the objects its names resolve to; for classes, their bases
-    and methods; for modules, their submodules and attributes."""
+    """What ``obj`` refers to: for functions, the objects their code names; for classes, their bases
+    and methods; for ``nn.Module`` instances, their class, every submodule and plain attributes."""
     if isinstance(obj, functools.partial):
         yield obj.func
         yield from obj.args
@@ -100,7 +100,7 @@ def _references(fn: types.FunctionType) -> Iterable[Any]:
         next_frontier = []
         for module in frontier:
             for name in names:
-                value = getattr(module, name, None)
+                value = _attribute(module, name)
                 if value is not None and id(value) not in seen:
                     seen.add(id(value))
                     found.append(value)
@@ -108,6 +108,14 @@ def _references(fn: types.FunctionType) -> Iterable[Any]:
                         next_frontier.append(value)
         frontier = next_frontier
     return [obj for obj in found if not isinstance(obj, types.ModuleType)]
+
+
+def _attribute(module: types.ModuleType, name: str) -> Any:
+    """``module.name`` or None; a module's own ``__getattr__`` may raise anything (lazy imports)."""
+    try:
+        return getattr(module, name, None)
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def _cell_filled(cell: types.CellType) -> bool:
