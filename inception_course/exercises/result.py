@@ -97,13 +97,20 @@ def record(result: CheckResult) -> None:
     _LOG.append(result)
     path = os.environ.get(CHECK_LOG_ENV)
     if path:
-        with open(path, "a", encoding="utf-8") as file:
-            file.write(json.dumps(asdict(result)) + "\n")
+        try:
+            with open(path, "a", encoding="utf-8") as file:
+                file.write(json.dumps(asdict(result), default=str) + "\n")
+        except OSError as error:  # the check itself still counts in the notebook
+            print(f"(could not record the result in {path}: {error})")
 
 
 def _describe(error: BaseException) -> str:
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"{type(error).__name__}: {text[:300]}" if text else type(error).__name__
+    """``KeyError: 'x'``: the exception's name and the first line of its text."""
+    try:
+        lines = str(error).strip().splitlines()
+    except Exception:  # noqa: BLE001 - an exception whose text cannot be made
+        lines = []
+    return f"{type(error).__name__}: {lines[0][:300]}" if lines else type(error).__name__
 
 
 def checker(exercise: str) -> Callable[[Callable[..., None]], Callable[..., CheckResult]]:
