@@ -93,10 +93,15 @@ SLIPS = {
 }
 
 
-def _trajectory(step_fn: Callable[..., object], decay: float, eps: float, momentum: float) -> tuple[list[State], str | None]:
-    """Run ``step_fn`` from ``ms = 1``, ``mom = 0``; the states so far and an error, if any."""
+def _start() -> State:
+    """The state every trajectory starts from: TensorFlow's ``ms = 1`` and an empty momentum."""
     param = torch.linspace(-1, 1, 6, dtype=torch.float64)
-    ms, mom = torch.ones_like(param), torch.zeros_like(param)
+    return param, torch.ones_like(param), torch.zeros_like(param)
+
+
+def _trajectory(step_fn: Callable[..., object], decay: float, eps: float, momentum: float) -> tuple[list[State], str | None]:
+    """Run ``step_fn`` from :func:`_start`; the states so far and an error, if any."""
+    param, ms, mom = _start()
     states: list[State] = []
     for lr, grad in zip(LEARNING_RATES, _gradients()):
         inputs = (param.clone(), grad.clone(), ms.clone(), mom.clone())
@@ -145,6 +150,14 @@ def check_rmsprop_tf(report: Report, student_fn: Callable[..., object]) -> None:
                 continue
             names = [name for name, x, y in zip(("param", "ms", "mom"), mine, expected) if not _close(x, y)]
             advice = next((words for words, slip in SLIPS.items() if _follows(states[: index + 1], slip, hyper)), None)
+            before = states[index - 1] if index else _start()
+            unchanged = [name for name, x, y in zip(("param", "ms", "mom"), mine, before) if name in names and _close(x, y)]
+            if advice is None and unchanged:
+                advice = (
+                    f"{' and '.join(unchanged)} {'is' if len(unchanged) == 1 else 'are'} returned unchanged: update"
+                    " ms = decay * ms + (1 - decay) * grad**2, then mom = momentum * mom + lr * grad / sqrt(ms + eps),"
+                    " then param - mom"
+                )
             report.fail(
                 f"with {setting}, step {index + 1} (lr {LEARNING_RATES[index]:.4g}): "
                 + (advice or f"{', '.join(names)} differ from TensorFlow's RMSProp; check each of the three updates")
