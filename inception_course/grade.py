@@ -227,7 +227,7 @@ def feedback(grades: list[Grade], run: Run | None) -> str:
     if grades[0].lesson:
         lines.append(f"Lesson {grades[0].lesson}: **{passed} of {len(grades)}** exercises pass.")
     if run is not None:
-        lines.append(f"The notebook ran for {run.seconds:.0f} s" + (f"; {run.stopped}." if run.stopped else ", every cell."))
+        lines.append(f"The notebook ran for {run.seconds:.0f} s; " + (f"{run.stopped}." if run.stopped else "every cell ran."))
     for g in grades:
         lines += ["", f"## {g.title or g.exercise} (`{g.exercise}`): {'passed' if g.passed else 'not yet'}", ""]
         lines += [f"* {detail}" for detail in g.details] or [f"* {g.message}"]
