@@ -99,7 +99,7 @@ def test_feedback_files_beside_the_csv(graded):
     text = (out.parent / "half.feedback.md").read_text()
     assert "**1 of 2** exercises pass" in text
     assert "## Exercise: one step of TensorFlow's RMSProp (`check_rmsprop_tf`): not yet" in text
-    assert "* to fix: with decay=0.9" in text and "* ok: all 26 cases" in text
+    assert "* to fix: with decay=0.9" in text and "* ok: all 56 cases" in text
 
 
 def test_exercises_are_read_from_the_course_lessons():

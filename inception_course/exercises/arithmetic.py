@@ -30,6 +30,21 @@ OUTPUT_SIZE_CASES = [
 ]
 
 
+def _drawn_cases(count: int = 30, seed: int = 0) -> list[tuple[int, int, int, int]]:
+    """Seeded random cases, so that answers typed in for the listed ones do not pass."""
+    generator = torch.Generator().manual_seed(seed)
+    cases = []
+    while len(cases) < count:
+        size, kernel, stride, padding = (int(torch.randint(low, high, (1,), generator=generator))
+                                         for low, high in ((4, 300), (1, 8), (1, 5), (0, 4)))
+        if size + 2 * padding >= kernel:
+            cases.append((size, kernel, stride, padding))
+    return cases
+
+
+OUTPUT_SIZE_CASES += _drawn_cases()
+
+
 def reference_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
     """What PyTorch itself produces for a ``size`` x ``size`` input (measured, not derived)."""
     probe = torch.zeros(1, 1, size, size)
