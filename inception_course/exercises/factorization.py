@@ -71,8 +71,12 @@ def _check_structure(report: Report, module: nn.Module, c_in: int, c_out: int, n
                 " keep the defaults (1, 1, 1, 'zeros')"
             )
             return []
-    first = [conv for _, conv in convs if conv.in_channels == c_in]
-    first = first[0] if len(first) == 1 or c_in != c_out else convs[0][1]
+    takes_input = [conv for _, conv in convs if conv.in_channels == c_in]
+    if not takes_input:
+        widths = ", ".join(f"{conv.in_channels} -> {conv.out_channels}" for _, conv in convs)
+        report.fail(f"{where}, no conv takes the {c_in} input channels (the convs go {widths}): use in_channels")
+        return []
+    first = takes_input[0] if len(takes_input) == 1 or c_in != c_out else convs[0][1]
     second = next(conv for _, conv in convs if conv is not first)
     if (first.in_channels, first.out_channels, second.in_channels, second.out_channels) != (c_in, c_out, c_out, c_out):
         report.fail(

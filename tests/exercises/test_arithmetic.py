@@ -65,6 +65,7 @@ def test_slips_are_named(name):
     assert not result.passed
     assert expected in " ".join(result.messages)
     assert len(result.messages) == 1  # one clear message, not the same slip many times
+    assert "checking stopped" not in " ".join(result.messages)  # a specific message, not the guard's
 
 
 def test_the_failing_case_is_named():

@@ -158,6 +158,7 @@ def test_wrong_inception_a_fails_with_the_reason(name):
     assert expected in messages(result)
     if name == "dropout in a branch":
         assert "first in branch 1 (" in messages(result)
+    assert "checking stopped" not in " ".join(result.messages)  # a specific message, not the guard's
 
 
 def test_missing_relu_is_located():
@@ -191,6 +192,7 @@ def test_wrong_module_3a_fails_with_the_reason(name):
     result = check_inception_v1_module(build(), verbose=False)
     assert not result.passed
     assert expected in messages(result)
+    assert "checking stopped" not in " ".join(result.messages)  # a specific message, not the guard's
 
 
 def test_checker_is_repeatable():

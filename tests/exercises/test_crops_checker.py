@@ -63,6 +63,7 @@ def test_missing_parts_are_named(options, expected):
     result = check_crops_144(lambda image, size: hand_made(image, size, **options), verbose=False)
     assert not result.passed
     assert expected in messages(result)
+    assert "checking stopped" not in " ".join(result.messages)  # a specific message, not the guard's
 
 
 def test_portrait_images_use_top_and_bottom_squares():
@@ -95,3 +96,4 @@ def test_portrait_images_use_top_and_bottom_squares():
 def test_wrong_outputs_are_explained(student, expected):
     result = check_crops_144(student, verbose=False)
     assert not result.passed and expected in messages(result)
+    assert "checking stopped" not in " ".join(result.messages)  # a specific message, not the guard's

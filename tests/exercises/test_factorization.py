@@ -71,6 +71,7 @@ WRONG = {
     "middle width in_channels": (lambda i, o, n: Factorized(i, o, n, mid=i), "the middle width is out_channels"),
     "n typed in": (lambda i, o, n: Factorized(i, o, 7), "kernels 1x3 and 3x1"),
     "channels typed in": (lambda i, o, n: Factorized(8, 16, n), "built with (16, 8, 3)"),
+    "input width typed in": (lambda i, o, n: Factorized(3, o, n), "no conv takes the 8 input channels"),
     "one conv only": (lambda i, o, n: nn.Sequential(nn.Conv2d(i, o, (1, n), padding=(0, n // 2))), "expected exactly two convs"),
     "functional ReLU": (lambda i, o, n: FunctionalExtra(i, o, n, lambda x, training: F.relu(x)), "not its two convs"),
     "functional dropout": (lambda i, o, n: FunctionalExtra(i, o, n, lambda x, training: F.dropout(x, 0.1, training)),
@@ -91,6 +92,7 @@ def test_mistakes_are_named(name):
     result = check_factorized_conv(factory, verbose=False)
     assert not result.passed
     assert expected in messages(result)
+    assert "checking stopped" not in " ".join(result.messages)  # a specific message, not the guard's
 
 
 def test_an_instance_instead_of_the_class_is_explained():

@@ -78,6 +78,7 @@ def test_slips_are_named(name):
     assert not result.passed
     assert expected in " ".join(result.messages)
     assert torch.is_grad_enabled()  # the guard restores grad mode whatever the submission did
+    assert "checking stopped" not in " ".join(result.messages)  # a specific message, not the guard's
 
 
 def test_the_library_s_own_measurement_is_refused():
