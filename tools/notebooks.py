@@ -1,7 +1,7 @@
 """Write, strip and check the course notebooks (see lessons/README.md for the conventions).
 
 Lessons are stored without outputs or execution counts so that diffs stay readable and nbval's
-``assert`` cells are what validates them. Three commands:
+``assert`` cells are what validates them. Four commands:
 
     python tools/notebooks.py new lessons/06_activation_scaling.ipynb "Activation scaling"
         a new lesson that already has the standard first cells (title + Colab badge, install cell)
@@ -9,6 +9,8 @@ Lessons are stored without outputs or execution counts so that diffs stay readab
         drop outputs, execution counts and editor metadata, in place
     python tools/notebooks.py check lessons/*.ipynb lessons/solutions/*.ipynb
         exit 1, naming the notebook and the rule, when one breaks a convention
+    python tools/notebooks.py slides lessons/*.ipynb
+        mark slides in place (see slide_types), so that `jupyter nbconvert --to slides` makes a deck
 
 Authors who prefer writing a lesson in Python can build its cells with :func:`markdown` and
 :func:`code` and save them with :func:`write_notebook`; the result is already stripped.
@@ -27,6 +29,8 @@ from inception_course import REPO_URL
 COLAB_URL = REPO_URL.replace("https://github.com/", "https://colab.research.google.com/github/") + "/blob/main/"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+SLIDE_TYPES = ("slide", "subslide", "fragment", "-", "skip", "notes")
+KEPT_CELL_METADATA = ("slideshow",)  # what strip() keeps: slide marks are authored, not editor state
 
 INSTALL_CELL = f'''\
 # On Colab (or wherever the course is missing) fetch and install it; locally this cell does nothing.
@@ -64,10 +68,30 @@ def header_cells(path: str | Path, title: str, goals: list[str]) -> list[nbforma
     return [markdown(intro), code(INSTALL_CELL)]
 
 
-def strip(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Remove outputs, execution counts and per-cell/editor metadata; keep the kernelspec."""
+def slide_type(cell: nbformat.NotebookNode) -> str:
+    """Where ``cell`` goes in a slide deck: a title or ``## `` heading starts a slide, a ``### ``
+    heading a subslide (below it in reveal.js), everything else continues the current one."""
+    if cell.cell_type == "markdown":
+        source = cell.source.lstrip()
+        if source.startswith(("# ", "## ")):
+            return "slide"
+        if source.startswith("### "):
+            return "subslide"
+    return "-"
+
+
+def add_slide_metadata(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Set every cell's ``slideshow.slide_type`` (see :func:`slide_type`), in place."""
     for cell in notebook.cells:
-        cell.metadata = {}
+        cell.metadata["slideshow"] = {"slide_type": slide_type(cell)}
+    return notebook
+
+
+def strip(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Remove outputs, execution counts and per-cell/editor metadata (slide marks are kept);
+    keep the kernelspec."""
+    for cell in notebook.cells:
+        cell.metadata = {key: cell.metadata[key] for key in KEPT_CELL_METADATA if key in cell.metadata}
         cell.pop("id", None)
         if cell.cell_type == "code":
             cell.outputs = []
@@ -106,6 +130,10 @@ def problems(path: str | Path) -> list[str]:
             found.append(f"cell {number} has outputs or an execution count (run: tools/notebooks.py strip)")
     if not any(cell.cell_type == "code" and ("assert" in cell.source or "check_" in cell.source) for cell in cells):
         found.append("no cell asserts anything or calls a checker: nbval would validate nothing")
+    for number, cell in enumerate(cells, 1):  # slide marks are optional; when present they must be valid
+        kind = cell.metadata.get("slideshow", {}).get("slide_type", "-")
+        if kind not in SLIDE_TYPES:
+            found.append(f"cell {number} has slide_type {kind!r}; use one of {', '.join(SLIDE_TYPES)}")
     return found
 
 
@@ -115,7 +143,11 @@ def main(argv: list[str] | None = None) -> int:
     new = commands.add_parser("new", help="create a lesson with the standard first cells")
     new.add_argument("path", type=Path)
     new.add_argument("title")
-    for name, help_text in [("strip", "remove outputs in place"), ("check", "report convention breaks")]:
+    for name, help_text in [
+        ("strip", "remove outputs in place"),
+        ("check", "report convention breaks"),
+        ("slides", "mark slides in place for jupyter nbconvert --to slides"),
+    ]:
         commands.add_parser(name, help=help_text).add_argument("paths", type=Path, nargs="+")
     args = parser.parse_args(argv)
 
@@ -124,9 +156,12 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"{args.path} exists; pick a new file name")
         write_notebook(args.path, header_cells(args.path, args.title, ["TODO: the lesson's goals"]))
         return 0
-    if args.command == "strip":
+    if args.command in ("strip", "slides"):
         for path in args.paths:
-            write_notebook(path, nbformat.read(path, as_version=4).cells)
+            notebook = nbformat.read(path, as_version=4)
+            if args.command == "slides":
+                add_slide_metadata(notebook)
+            write_notebook(path, notebook.cells)
         return 0
     status = 0
     for path in args.paths:

@@ -2,8 +2,10 @@
 
 Each ``check_*`` function takes what the student built (a module, a class or a function), compares
 it with the library's own implementation, prints a short report and returns a
-:class:`CheckResult` (``result.passed``, ``result.messages``). A wrong answer never raises: it
-becomes a message that says, in plain words, what to fix.
+:class:`CheckResult` (``result.passed``, ``result.messages``). A checker never raises, whatever it
+is handed: a wrong answer becomes a message that says, in plain words, what to fix, and handing in
+the library's own implementation is refused. :func:`results_log` lists this kernel's results (the
+grading command, ``python -m inception_course.grade``, collects them per exercise).
 
 ==============================  =======  ======================================================
 checker                         lesson   the student provides
@@ -28,7 +30,7 @@ from .crops import check_crops_144
 from .factorization import check_factorized_conv
 from .optim import check_rmsprop_tf
 from .residual import check_residual_scaling
-from .result import CheckResult
+from .result import CheckResult, results_log
 
 __all__ = [
     "CheckResult",
@@ -40,4 +42,5 @@ __all__ = [
     "check_residual_scaling",
     "check_rmsprop_tf",
     "check_zero_fractions",
+    "results_log",
 ]

@@ -19,15 +19,17 @@ from torch import nn
 
 from ..experiments.activations import FEATURES, activation_statistics, measured_blocks
 from ..models.registry import create_model
-from .compare import run, shape_of
-from .result import CheckResult, Report
+from .authorship import refuse_library
+from .compare import shape_of
+from .result import Report, checker
 
 TOLERANCE = 1e-6
 IMAGE_SIZE = 75  # every Inception network's smallest input
 
 
-def _networks() -> list[tuple[str, nn.Module]]:
-    """Seeded, narrow networks: residual, concatenating, and residual with a dead last block."""
+def _networks() -> list[tuple[str, nn.Module, bool]]:
+    """Seeded, narrow networks - residual, concatenating, residual with a dead last block - each
+    with the mode it is handed over in (True: training mode)."""
     torch.manual_seed(0)
     residual = create_model("inception_resnet_v1", num_classes=10, width=0.125, depths=(1, 1, 1))
     torch.manual_seed(0)
@@ -37,9 +39,9 @@ def _networks() -> list[tuple[str, nn.Module]]:
     with torch.no_grad():  # a huge negative bias before the last ReLU: every feature is exactly 0
         dead.blocks_c[-1].up.bias.fill_(-1e4)
     return [
-        ("Inception-ResNet-v1", residual),
-        ("Inception-v4", plain),
-        ("Inception-ResNet-v1 whose last block died", dead),
+        ("Inception-ResNet-v1", residual, True),
+        ("Inception-v4", plain, False),
+        ("Inception-ResNet-v1 whose last block died", dead, True),
     ]
 
 
@@ -58,6 +60,11 @@ def _close(a: float, b: float) -> bool:
 
 def _advice(name: str, got: float, expected: float, in_train_mode: float) -> str:
     """Plain words for a wrong value of block ``name``."""
+    if got > 1 and abs(got - 100 * expected) <= 100 * TOLERANCE:
+        return (
+            f"{name}: {got:g} is a percentage ({expected:.4f} x 100); return the fraction in [0, 1],"
+            " i.e. do not multiply by 100"
+        )
     if got > 1:
         return f"{name}: {got:g} is more than 1 - return the fraction (zeros / number of values), not the count"
     if _close(got, 1 - expected) and not _close(expected, 0.5):
@@ -70,12 +77,46 @@ def _advice(name: str, got: float, expected: float, in_train_mode: float) -> str
     return f"{name}: yours {got:.4f}, expected {expected:.4f} - the fraction of output values exactly equal to 0"
 
 
-def _check_network(report: Report, student_fn: Callable[..., object], label: str, model: nn.Module) -> None:
+def _call(student_fn: Callable[..., object], *args: object) -> tuple[object, str | None]:
+    """Like :func:`compare.run`, but with gradients as the caller left them: the exercise is to
+    switch them off, so the checker must not do it for the student."""
+    try:
+        return student_fn(*args), None
+    except Exception as error:  # noqa: BLE001 - any error in student code becomes a message
+        return None, f"{type(error).__name__}: {error}"
+
+
+class _Probe:
+    """A forward pre-hook on the first measured block: was the forward run in eval mode, without
+    gradients? Removed before the student's hooks are counted."""
+
+    def __init__(self, block: nn.Module) -> None:
+        self.calls: list[tuple[bool, bool]] = []
+        self.handle = block.register_forward_pre_hook(self)
+
+    def __call__(self, module: nn.Module, inputs: object) -> None:
+        self.calls.append((module.training, torch.is_grad_enabled()))
+
+
+def _check_network(
+    report: Report, student_fn: Callable[..., object], label: str, model: nn.Module, training: bool
+) -> None:
     images = torch.rand(2, 3, IMAGE_SIZE, IMAGE_SIZE, generator=torch.Generator().manual_seed(1)) * 2 - 1
     expected = _expected(model, images, train_mode=False)
     in_train_mode = _expected(model, images, train_mode=True)
-    model.train()
-    output, error = run(student_fn, model, images.clone())
+    model.train(training)
+    probe = _Probe(measured_blocks(model)[0][1])
+    with torch.enable_grad():  # as in a notebook: gradients on unless the function turns them off
+        output, error = _call(student_fn, model, images.clone())
+        leaked = not torch.is_grad_enabled()
+    probe.handle.remove()
+    mode = "training" if training else "eval"
+    if leaked:
+        report.fail(
+            "after your function, gradients are switched off for the whole notebook: use"
+            " `with torch.no_grad():` around the forward pass instead of torch.set_grad_enabled(False)"
+        )
+        return
     if error is not None:
         report.fail(f"zero_fractions on {label} raised {error}")
         return
@@ -90,37 +131,55 @@ def _check_network(report: Report, student_fn: Callable[..., object], label: str
             f" of measured_blocks(model) and store the last feature map as {FEATURES!r}"
         )
         return
-    extra = sorted(set(output) - set(names))
+    extra = sorted(map(str, set(output) - set(names)))
     if extra:
         report.fail(f"{label}: unexpected keys {extra[:4]}; use the names from measured_blocks(model) and {FEATURES!r}")
         return
     for name in names:
         value = output[name]
         value = value.item() if isinstance(value, torch.Tensor) and value.numel() == 1 else value
-        if not isinstance(value, (int, float)):
-            report.fail(f"{name}: expected a number, got {shape_of(value)}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            report.fail(f"{label}, {name}: expected a number, got {shape_of(value)}")
             return
         if not _close(float(value), expected[name]):
             report.fail(f"{label}, " + _advice(name, float(value), expected[name], in_train_mode[name]))
             return
+    if not probe.calls:
+        report.fail(f"{label}: your function never ran the network's blocks; call model.forward_features(images)")
+        return
+    if any(was_training for was_training, _ in probe.calls):
+        report.fail(f"{label}: the forward pass ran in training mode; call model.eval() before it")
+        return
+    if any(grad for _, grad in probe.calls):
+        report.fail(
+            f"{label}: the forward pass ran with gradients on, which keeps every activation for a backward"
+            " pass that never comes; wrap it in `with torch.no_grad():`"
+        )
+        return
     left = _hooks_left(model)
     if left:
         report.fail(f"hooks are still attached to {', '.join(left[:3])}: keep each handle and call handle.remove()")
         return
-    if not model.training:
-        report.fail("the model came in training mode and left in eval mode: restore it with model.train(was_training)")
+    if model.training != training:
+        report.fail(
+            f"the model came in {mode} mode and left in {'training' if model.training else 'eval'} mode:"
+            " remember was_training = model.training and restore it with model.train(was_training)"
+        )
         return
-    report.ok(f"{label}: all {len(names)} zero fractions match (features: {expected[FEATURES]:.1%} zeros)")
+    report.ok(f"{label}, handed over in {mode} mode: all {len(names)} zero fractions match"
+              f" (features: {expected[FEATURES]:.1%} zeros), mode restored, no gradients, hooks removed")
 
 
-def check_zero_fractions(student_fn: Callable[..., object], verbose: bool = True) -> CheckResult:
+@checker("Exercise: zero fractions block by block")
+def check_zero_fractions(report: Report, student_fn: Callable[..., object]) -> None:
     """Check ``student_fn(model, images)`` -> ``{block name: exactly-zero fraction, ..., "features": ...}``."""
-    report = Report("Exercise: zero fractions block by block")
     if not callable(student_fn):
         report.fail(f"expected a function zero_fractions(model, images), got {type(student_fn).__name__}")
-        return report.finish(verbose)
-    for label, model in _networks():
-        _check_network(report, student_fn, label, model)
+        return
+    if refuse_library(report, student_fn, forbidden=("inception_course.experiments", "inception_course.widgets"),
+                      allowed=(measured_blocks,), write_instead="use forward hooks on the blocks of measured_blocks(model)"):
+        return
+    for label, model, training in _networks():
+        _check_network(report, student_fn, label, model, training)
         if report.failed:
-            break
-    return report.finish(verbose)
+            return

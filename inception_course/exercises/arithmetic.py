@@ -1,24 +1,48 @@
 """Lesson 3's exercise: the size of a conv's or pool's output grid, the arithmetic behind every
-shape in the paper's figures (299 -> 149 -> 147 -> 73 -> 71 -> 35 in the Inception-v4 stem)."""
+shape in the paper's figures (299 -> 149 -> 147 -> 73 -> 71 -> 35 in the Inception-v4 stem).
+
+The cases cover the stem's layers and the slips a shortcut gets away with elsewhere: paddings
+other than ``kernel // 2`` (so that "same padding" rules and ``kernel // 2`` in place of the
+argument show), even kernels and sizes where rounding matters, strides larger than the kernel.
+"""
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
+from .authorship import refuse_library
 from .compare import run
-from .result import CheckResult, Report
+from .result import Report, checker
 
-# (input size, kernel, stride, padding): every layer type of the v4 stem and blocks, GoogLeNet's
-# first conv, and a few even sizes where rounding matters.
+# (input size, kernel, stride, padding)
 OUTPUT_SIZE_CASES = [
     (299, 3, 2, 0), (149, 3, 1, 0), (147, 3, 1, 1), (147, 3, 2, 0), (73, 1, 1, 0), (73, 3, 1, 0),
     (71, 3, 2, 0), (35, 3, 1, 1), (35, 3, 2, 0), (17, 7, 1, 3), (17, 3, 2, 0), (224, 7, 2, 3),
     (28, 5, 1, 2), (8, 3, 2, 0), (32, 3, 2, 1), (10, 2, 2, 0),
+    # padding other than kernel // 2, even kernels, stride > kernel, odd leftovers
+    (10, 3, 1, 2), (15, 5, 2, 1), (8, 1, 1, 1), (20, 7, 3, 1), (9, 3, 2, 2), (14, 4, 2, 1),
+    (5, 5, 1, 0), (12, 1, 2, 0), (7, 3, 3, 1), (33, 5, 4, 3),
 ]
+
+
+def _drawn_cases(count: int = 30, seed: int = 0) -> list[tuple[int, int, int, int]]:
+    """Seeded random cases, so that answers typed in for the listed ones do not pass."""
+    generator = torch.Generator().manual_seed(seed)
+    cases = []
+    while len(cases) < count:
+        size, kernel, stride, padding = (int(torch.randint(low, high, (1,), generator=generator))
+                                         for low, high in ((4, 300), (1, 8), (1, 5), (0, 4)))
+        if size + 2 * padding >= kernel:
+            cases.append((size, kernel, stride, padding))
+    return cases
+
+
+OUTPUT_SIZE_CASES += _drawn_cases()
 
 
 def reference_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
@@ -28,42 +52,66 @@ def reference_output_size(size: int, kernel: int, stride: int = 1, padding: int 
     return F.conv2d(probe, weight, stride=stride, padding=padding).shape[-1]
 
 
-def _diagnose(answer: float, size: int, kernel: int, stride: int, padding: int, expected: int) -> str:
-    """Name the likely slip behind a wrong ``answer``."""
-    span = size + 2 * padding - kernel
-    if answer == expected - 1:
-        return "one too few: the first window position counts too (the '+ 1')"
-    if answer == span / stride:
-        return "that is the number of steps, not of positions: add 1, and round down"
-    if answer == -(-span // stride) + 1:
-        return "rounded up; a window that would stick out past the border is dropped, so round down"
-    if answer == (size - kernel) // stride + 1:
-        return "the padding is missing: it adds 2 * padding to the input size"
-    return f"the formula is floor((size + 2 * padding - kernel) / stride) + 1 = {expected}"
+SAME_PADDING = (
+    "that is the 'same padding' shortcut ceil(size / stride), which holds only for the padding"
+    " TensorFlow's SAME would choose; with an explicit padding use the general formula"
+)
+# Each slip computed, with the words that fix it (checked in this order).
+SLIPS: list[tuple[Callable[[int, int, int, int], float], str]] = [
+    (lambda n, k, s, p: (n + p - k) // s + 1,
+     "the padding is counted once; it is added on both sides, so the input grows by 2 * padding"),
+    (lambda n, k, s, p: (n + 2 * (k // 2) - k) // s + 1,
+     "you used kernel // 2 as the padding; use the padding argument"),
+    (lambda n, k, s, p: math.ceil(n / s) if p > 0 else (n - k) // s + 1, SAME_PADDING),
+    (lambda n, k, s, p: math.ceil(n / s), SAME_PADDING),
+    (lambda n, k, s, p: (n - k) // s + 1, "the padding is missing: it adds 2 * padding to the input size"),
+    (lambda n, k, s, p: (n + 2 * p - k) // s, "one too few: the first window position counts too (the '+ 1')"),
+    (lambda n, k, s, p: (n + 2 * p - k) / s, "that is the number of steps, not of positions: add 1, and round down"),
+    (lambda n, k, s, p: -(-(n + 2 * p - k) // s) + 1,
+     "rounded up; a window that would stick out past the border is dropped, so round down"),
+    (lambda n, k, s, p: n + 2 * p - k + 1, "the stride is missing: the window moves `stride` pixels at a time, so divide by it"),
+]
 
 
-def check_output_size(student_fn: Callable[..., int], verbose: bool = True) -> CheckResult:
+def _diagnose(answers: list[object], failing: int) -> str:
+    """The slip that explains the student's answers: the one matching every case, else the failing one."""
+    def matches(slip: Callable[..., float], index: int) -> bool:
+        answer = answers[index]
+        return isinstance(answer, numbers.Real) and answer == slip(*OUTPUT_SIZE_CASES[index])
+
+    numeric = [i for i, answer in enumerate(answers) if isinstance(answer, numbers.Real)]
+    for slip, words in SLIPS:
+        if all(matches(slip, i) for i in numeric):
+            return words
+    for slip, words in SLIPS:
+        if matches(slip, failing):
+            return words
+    return "the formula is floor((size + 2 * padding - kernel) / stride) + 1"
+
+
+@checker("Exercise: output size of a conv or pool")
+def check_output_size(report: Report, student_fn: Callable[..., int]) -> None:
     """Check ``student_fn(size, kernel, stride, padding) -> int`` against PyTorch's own shapes."""
-    report = Report("Exercise: output size of a conv or pool")
     if not callable(student_fn):
         report.fail(f"expected a function output_size(size, kernel, stride, padding), got {type(student_fn).__name__}")
-        return report.finish(verbose)
-    for size, kernel, stride, padding in OUTPUT_SIZE_CASES:
+        return
+    if refuse_library(report, student_fn, forbidden=("inception_course", "torch.nn"),
+                      write_instead="compute it from the formula, without running a layer"):
+        return
+    calls = [run(student_fn, *case) for case in OUTPUT_SIZE_CASES]
+    answers = [answer if error is None else None for answer, error in calls]
+    for index, ((size, kernel, stride, padding), (answer, error)) in enumerate(zip(OUTPUT_SIZE_CASES, calls)):
         expected = reference_output_size(size, kernel, stride, padding)
-        answer, error = run(student_fn, size, kernel, stride, padding)
         case = f"output_size({size}, kernel={kernel}, stride={stride}, padding={padding})"
         if error is not None:
             report.fail(f"{case} raised {error}")
         elif isinstance(answer, bool) or not isinstance(answer, numbers.Real):
             report.fail(f"{case} returned {answer!r}; return a whole number (an int)")
         elif answer != expected:
-            slip = _diagnose(answer, size, kernel, stride, padding, expected)
-            report.fail(f"{case} gave {answer}, expected {expected}: {slip}")
+            report.fail(f"{case} gave {answer}, expected {expected}: {_diagnose(answers, index)}")
         elif not isinstance(answer, numbers.Integral):
             report.fail(f"{case} gave {answer!r}, a float: use // (floor division) to get an int")
         else:
             continue
-        break  # one clear message is more useful than the same slip sixteen times
-    if not report.failed:
-        report.ok(f"all {len(OUTPUT_SIZE_CASES)} cases match PyTorch, from 299 -> 149 (stem) to 10 -> 5")
-    return report.finish(verbose)
+        return  # one clear message is more useful than the same slip many times
+    report.ok(f"all {len(OUTPUT_SIZE_CASES)} cases match PyTorch, from the stem's 299 -> 149 to paddings other than kernel // 2")

@@ -1,9 +1,11 @@
 """Compare a student's module with the library's, step by step, in plain words.
 
-The order of the checks is the order in which a student can act on them: does it run, is the
-output the right shape, is the parameter count right, and - with the library's weights copied in
-- does it compute the same thing. The first failing step stops the comparison, since later steps
-would only repeat the same mistake in other words.
+The order of the checks is the order in which a student can act on them: is it the student's own
+code (not the library's block), does it run, is the output the right shape, is the parameter
+count right, and - with the library's weights copied in - does it compute the same thing in eval
+mode and in training mode, and if not, in which branch and layer does it first differ. The first
+failing step stops the comparison, since later steps would only repeat the same mistake in other
+words.
 """
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
+from ..models.layers import ConvBNReLU, InceptionBlock
+from .authorship import refuse_library
 from .result import Report
+
+BLOCK_PARTS = (ConvBNReLU, InceptionBlock)  # what a block exercise may be built from
 
 
 def count_parameters(module: nn.Module) -> int:
@@ -118,11 +124,61 @@ def _pool_mismatch(student: nn.Module, reference: nn.Module) -> str | None:
     return None
 
 
-def compare_block(report: Report, student: Any, reference: nn.Module, x: torch.Tensor) -> None:
+def _differs(output: Any, expected: torch.Tensor) -> bool:
+    return not (
+        isinstance(output, torch.Tensor)
+        and output.shape == expected.shape
+        and torch.allclose(output, expected, rtol=1e-4, atol=1e-5)
+    )
+
+
+def _layers(branch: nn.Module) -> list[nn.Module]:
+    return list(branch) if isinstance(branch, nn.Sequential) else [branch]
+
+
+def locate_difference(student: nn.Module, reference: nn.Module, x: torch.Tensor) -> str:
+    """Where the student's block first departs from the reference's: ``"branch 2, layer 1 (...)"``.
+
+    Compares branch by branch, then layer by layer inside a branch, when the two blocks have the
+    same layout; returns ``""`` when it cannot tell (different layouts, or every branch agrees).
+    """
+    mine, theirs = getattr(student, "branches", None), getattr(reference, "branches", None)
+    if not isinstance(mine, nn.ModuleList) or theirs is None or len(mine) != len(theirs):
+        return ""
+    summary = branch_summary(reference)
+    for index, (branch, expected_branch) in enumerate(zip(mine, theirs)):
+        torch.manual_seed(0)
+        output, error = run(branch, x)
+        torch.manual_seed(0)
+        expected, _ = run(expected_branch, x)
+        if error is None and not _differs(output, expected):
+            continue
+        where = f"branch {index} ({summary[index]})"
+        layers, expected_layers = _layers(branch), _layers(expected_branch)
+        if len(layers) != len(expected_layers):
+            return where
+        h, expected_h = x, x
+        for step, (layer, expected_layer) in enumerate(zip(layers, expected_layers)):
+            torch.manual_seed(0)
+            h, error = run(layer, h)
+            torch.manual_seed(0)
+            expected_h, _ = run(expected_layer, expected_h)
+            if error is not None or _differs(h, expected_h):
+                return f"{where}, layer {step} ({type(layer).__name__})"
+        return where
+    return ""
+
+
+def compare_block(
+    report: Report, student: Any, reference: nn.Module, x: torch.Tensor, allowed: tuple[Any, ...] = BLOCK_PARTS
+) -> None:
     """Check that ``student`` behaves exactly like ``reference`` on input ``x``; fill ``report``.
 
     ``reference`` should have randomised batch norms (see :func:`randomize_batchnorm`) so that
-    the final comparison notices a missing or extra BN.
+    the final comparison notices a missing or extra BN. A student block that is, holds or calls
+    the library's own implementation is refused (``allowed`` lists the library parts it may use).
+    Outputs are compared in eval mode and then in training mode, where batch norm uses the batch's
+    statistics and a stray ``Dropout`` shows.
     """
     layout = "; ".join(f"branch {i}: {line}" for i, line in enumerate(branch_summary(reference)))
     if isinstance(student, type):
@@ -130,6 +186,9 @@ def compare_block(report: Report, student: Any, reference: nn.Module, x: torch.T
         return
     if not isinstance(student, nn.Module):
         report.fail(f"expected a torch.nn.Module, got {type(student).__name__}")
+        return
+    write_instead = "build it from " + ", ".join(part.__name__ for part in allowed) + ", nn.Sequential and pooling layers"
+    if refuse_library(report, student, allowed=allowed, write_instead=write_instead):
         return
     student.eval()
     reference.eval()
@@ -148,6 +207,8 @@ def compare_block(report: Report, student: Any, reference: nn.Module, x: torch.T
         report.fail(f"your block should return a 4-D tensor like {shape_of(expected)}, it returned {shape_of(output)}")
         return
     report.ok("it runs on an input of shape " + shape_of(x))
+    if output.shape[0] != expected.shape[0]:
+        report.fail(f"the output has batch size {output.shape[0]}, expected {expected.shape[0]}: keep one output per image")
     if output.shape[2:] != expected.shape[2:]:
         report.fail(
             f"the output grid is {output.shape[2]}x{output.shape[3]}, expected {expected.shape[2]}x{expected.shape[3]}:"
@@ -170,13 +231,14 @@ def compare_block(report: Report, student: Any, reference: nn.Module, x: torch.T
             f" ({student_count - reference_count:+,})"
         )
         student_branches = getattr(student, "branches", None)
-        if student_branches is not None and len(student_branches) == len(reference.branches):
+        if isinstance(student_branches, nn.ModuleList) and len(student_branches) == len(reference.branches):
             for index, (mine, theirs) in enumerate(zip(student_branches, reference.branches)):
                 if count_parameters(mine) != count_parameters(theirs):
                     message += (
                         f"; branch {index} has {count_parameters(mine):,}, the reference's branch"
                         f" {index} ({branch_summary(reference)[index]}) has {count_parameters(theirs):,}"
                     )
+                    break
         report.fail(message + ". Every conv is conv -> batch norm -> ReLU without bias (ConvBNReLU).")
         return
     report.ok(f"{student_count:,} parameters, as the reference")
@@ -194,16 +256,36 @@ def compare_block(report: Report, student: Any, reference: nn.Module, x: torch.T
     if pool_problem is not None:
         report.fail(pool_problem)
         return
-    output, error = run(student, x)
-    if error is not None:
-        report.fail(f"with the reference's weights copied in, your block raised {error}")
-        return
-    if not torch.allclose(output, expected, rtol=1e-4, atol=1e-5):
-        worst = (output - expected).abs().max().item()
-        report.fail(
-            f"with the reference's weights copied in, your block computes something else (largest"
-            f" difference {worst:.3g}): check each branch's kernel sizes, paddings and pooling"
-            f" type, that every conv has its batch norm and ReLU, and the branch order ({layout})"
-        )
-        return
-    report.ok("with the reference's weights it computes exactly the reference's output")
+    for mode in ("eval", "train"):
+        student.train(mode == "train")
+        reference.train(mode == "train")
+        torch.manual_seed(0)
+        output, error = run(student, x)
+        torch.manual_seed(0)
+        expected, _ = run(reference, x)
+        if error is not None:
+            report.fail(f"in {mode} mode, with the reference's weights copied in, your block raised {error}")
+            return
+        if _differs(output, expected):
+            if not isinstance(output, torch.Tensor) or output.shape != expected.shape:
+                report.fail(f"in {mode} mode your block returned {shape_of(output)}, expected {shape_of(expected)}")
+                return
+            worst = (output - expected).abs().max().item()
+            where = locate_difference(student, reference, x)
+            if mode == "eval":
+                advice = (
+                    "check its kernel sizes, paddings and pooling type, that every conv has its batch norm"
+                    " and ReLU, and the branch order"
+                )
+            else:
+                advice = (
+                    "in eval mode it matched, so something acts only while training - a Dropout or another"
+                    " layer the exercise does not have"
+                )
+            report.fail(
+                f"with the reference's weights copied in, in {mode} mode your block computes something else"
+                f" (largest difference {worst:.3g})" + (f", first in {where}" if where else "") + f": {advice} ({layout})"
+            )
+            return
+    student.eval()
+    report.ok("with the reference's weights it computes exactly the reference's output, in eval and training mode")

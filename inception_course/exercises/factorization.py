@@ -1,8 +1,11 @@
 """Lesson 2's exercise: replace an n x n convolution by a 1 x n convolution followed by an n x 1 one.
 
-The checker builds the student's module for several ``n`` and checks what the factorisation
-promises: the same output grid, fewer parameters, and - when the n x n kernel has rank 1, i.e. is
-the outer product of a column and a row - exactly the same output as the n x n convolution.
+The student hands in a class (or function) ``(in_channels, out_channels, n)``. The checker builds it
+for several sizes and checks what the exercise asks, in the order a student can act on it: exactly
+two convs, 1 x n and n x 1, and nothing else (no batch norm, ReLU or dropout between or after them);
+no bias; the middle width is ``out_channels``; the grid keeps its size; the module computes exactly
+its two convs back to back (in eval and in training mode, so that functional extras show); and,
+the point of the factorisation, a rank-1 n x n kernel (a column times a row) is reproduced exactly.
 """
 
 from __future__ import annotations
@@ -13,55 +16,123 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .authorship import refuse_library
 from .compare import count_parameters, run, shape_of
-from .result import CheckResult, Report
+from .result import Report, checker
+
+SIZES = ((8, 16, 7), (16, 8, 3), (3, 5, 5))  # (in_channels, out_channels, n): wider, narrower, odd
+CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict, nn.Identity)
 
 
-def _convs(module: nn.Module) -> list[nn.Conv2d]:
-    return [layer for layer in module.modules() if isinstance(layer, nn.Conv2d)]
+def _convs(module: nn.Module) -> list[tuple[str, nn.Conv2d]]:
+    return [(name, layer) for name, layer in module.named_modules() if isinstance(layer, nn.Conv2d)]
 
 
-def _check_structure(report: Report, module: nn.Module, n: int) -> bool:
-    kernels = [tuple(conv.kernel_size) for conv in _convs(module)]
+def _build(report: Report, factory: Callable[..., object], c_in: int, c_out: int, n: int) -> nn.Module | None:
+    module, error = run(factory, c_in, c_out, n)
+    call = f"{getattr(factory, '__name__', 'it')}({c_in}, {c_out}, {n})"
+    if error is not None:
+        report.fail(f"{call} raised {error}")
+    elif not isinstance(module, nn.Module):
+        report.fail(f"{call} should build a torch.nn.Module, got {type(module).__name__}")
+    elif refuse_library(report, module, write_instead="use two nn.Conv2d"):
+        pass
+    else:
+        return module
+    return None
+
+
+def _check_structure(report: Report, module: nn.Module, c_in: int, c_out: int, n: int) -> list[nn.Conv2d]:
+    """The two convs in the order they must run, or ``[]`` after a failure."""
+    where = f"built with ({c_in}, {c_out}, {n})"
+    convs = _convs(module)
+    kernels = [tuple(conv.kernel_size) for _, conv in convs]
     if kernels == [(n, n)]:
-        report.fail(f"your module holds one {n}x{n} conv: split it into a 1x{n} conv and a {n}x1 conv")
-    elif sorted(kernels) != sorted([(1, n), (n, 1)]):
-        report.fail(f"expected exactly two convs with kernels 1x{n} and {n}x1, found {kernels or 'none'}")
-    return not report.failed
+        report.fail(f"{where}, your module holds one {n}x{n} conv: split it into a 1x{n} conv and a {n}x1 conv")
+        return []
+    if sorted(kernels) != sorted([(1, n), (n, 1)]):
+        report.fail(f"{where}, expected exactly two convs with kernels 1x{n} and {n}x1, found {kernels or 'none'}")
+        return []
+    for name, layer in module.named_modules():
+        if not isinstance(layer, (nn.Conv2d, *CONTAINERS)) and not list(layer.children()):
+            report.fail(
+                f"{where}, your module has a {type(layer).__name__} ({name}): the exercise asks for the two convs"
+                " back to back, with nothing between or after them (no batch norm, ReLU or dropout)"
+            )
+            return []
+    for name, conv in convs:
+        if conv.bias is not None:
+            report.fail(f"the {conv.kernel_size[0]}x{conv.kernel_size[1]} conv ({name}) has a bias: build both convs with bias=False")
+            return []
+        if conv.stride != (1, 1) or conv.dilation != (1, 1) or conv.groups != 1 or conv.padding_mode != "zeros":
+            report.fail(
+                f"the {conv.kernel_size[0]}x{conv.kernel_size[1]} conv ({name}) has stride {conv.stride},"
+                f" dilation {conv.dilation}, groups {conv.groups}, padding_mode {conv.padding_mode!r}:"
+                " keep the defaults (1, 1, 1, 'zeros')"
+            )
+            return []
+    takes_input = [conv for _, conv in convs if conv.in_channels == c_in]
+    if not takes_input:
+        widths = ", ".join(f"{conv.in_channels} -> {conv.out_channels}" for _, conv in convs)
+        report.fail(f"{where}, no conv takes the {c_in} input channels (the convs go {widths}): use in_channels")
+        return []
+    first = takes_input[0] if len(takes_input) == 1 or c_in != c_out else convs[0][1]
+    second = next(conv for _, conv in convs if conv is not first)
+    if (first.in_channels, first.out_channels, second.in_channels, second.out_channels) != (c_in, c_out, c_out, c_out):
+        report.fail(
+            f"{where}, the convs go {first.in_channels} -> {first.out_channels} and {second.in_channels} ->"
+            f" {second.out_channels} channels: the first should go from in_channels to out_channels ({c_in} -> {c_out})"
+            f" and the second keep out_channels ({c_out} -> {c_out}) - the middle width is out_channels"
+        )
+        return []
+    return [first, second]
 
 
-def _check_rank_one(report: Report, factory: Callable[..., nn.Module], n: int) -> None:
+def _check_output(report: Report, module: nn.Module, convs: list[nn.Conv2d], c_in: int, c_out: int, n: int) -> None:
+    """The module's output must be its own two convs applied back to back, and keep the grid."""
+    x = torch.randn(2, c_in, 13, 11, generator=torch.Generator().manual_seed(n))
+    first, second = convs
+    with torch.no_grad():
+        expected = F.conv2d(F.conv2d(x, first.weight, padding=first.padding), second.weight, padding=second.padding)
+    for mode in ("eval", "train"):
+        module.train(mode == "train")
+        output, error = run(module, x)
+        if error is not None:
+            report.fail(f"built with ({c_in}, {c_out}, {n}), calling it in {mode} mode on {shape_of(x)} raised {error}")
+            return
+        if not isinstance(output, torch.Tensor) or tuple(output.shape) != (2, c_out, 13, 11):
+            report.fail(
+                f"built with ({c_in}, {c_out}, {n}), on an input of shape {shape_of(x)} it returned {shape_of(output)},"
+                f" expected {(2, c_out, 13, 11)}: pad the 1x{n} conv by (0, {n // 2}) and the {n}x1 conv by"
+                f" ({n // 2}, 0) to keep the grid"
+            )
+            return
+        if expected.shape != output.shape or not torch.allclose(output, expected, atol=1e-5):
+            report.fail(
+                f"built with ({c_in}, {c_out}, {n}), in {mode} mode its output is not its two convs applied one"
+                " after the other: forward should return conv2(conv1(x)), with nothing else applied"
+            )
+            return
+
+
+def _check_rank_one(report: Report, factory: Callable[..., object], n: int) -> None:
     """With one input and one output channel, load a row into the 1 x n conv and a column into the
     n x 1 conv: the result must equal the n x n conv with kernel column @ row."""
     generator = torch.Generator().manual_seed(n)
     row, column = torch.randn(n, generator=generator), torch.randn(n, generator=generator)
     x = torch.randn(2, 1, 2 * n + 3, 2 * n + 3, generator=generator)
-    module, error = run(factory, 1, 1, n)
-    if error is not None:
-        report.fail(f"building it with in_channels=1, out_channels=1, n={n} raised {error}")
+    module = _build(report, factory, 1, 1, n)
+    if module is None or not _check_structure(report, module, 1, 1, n):
         return
-    if not _check_structure(report, module, n):
-        return
-    for conv in _convs(module):
-        if conv.weight.shape[:2] != (1, 1):
-            report.fail(
-                f"with in_channels=out_channels=1 the {conv.kernel_size} conv has weight shape"
-                f" {tuple(conv.weight.shape)}: the middle width should follow out_channels"
-            )
-            return
-        with torch.no_grad():
+    with torch.no_grad():
+        for _, conv in _convs(module):
             conv.weight.copy_((row if conv.kernel_size == (1, n) else column).view(conv.weight.shape))
-            if conv.bias is not None:
-                conv.bias.zero_()
-    module.eval()
-    output, error = run(module, x)
+    output, error = run(module.eval(), x)
     expected = F.conv2d(x, torch.outer(column, row).view(1, 1, n, n), padding=n // 2)
     if error is not None:
         report.fail(f"with one channel and n={n}, calling your module raised {error}")
     elif not isinstance(output, torch.Tensor) or output.shape != expected.shape:
-        report.fail(
-            f"with one channel and n={n} the output has shape {shape_of(output)}, expected {shape_of(expected)}"
-        )
+        report.fail(f"with one channel and n={n} the output has shape {shape_of(output)}, expected {shape_of(expected)}")
     elif not torch.allclose(output, expected, atol=1e-5):
         report.fail(
             f"a rank-1 {n}x{n} kernel (column x row) should give exactly the {n}x{n} conv's output,"
@@ -70,53 +141,40 @@ def _check_rank_one(report: Report, factory: Callable[..., nn.Module], n: int) -
         )
 
 
-def check_factorized_conv(student: Callable[..., nn.Module], verbose: bool = True) -> CheckResult:
+@checker("Exercise: factorise an n x n convolution")
+def check_factorized_conv(report: Report, student: Callable[..., nn.Module]) -> None:
     """Check ``student(in_channels, out_channels, n)`` -> a module computing a 1 x n conv then an
-    n x 1 conv (or the reverse) that keeps the grid size. ``student`` is usually the class itself."""
-    report = Report("Exercise: factorise an n x n convolution")
+    n x 1 conv (or the reverse) without bias, that keeps the grid size. ``student`` is usually the
+    class itself."""
     if isinstance(student, nn.Module):
         report.fail("pass the class (or a function) that builds the module, e.g. FactorizedConv, not an instance")
-        return report.finish(verbose)
+        return
     if not callable(student):
         report.fail(f"expected a class or function taking (in_channels, out_channels, n), got {type(student).__name__}")
-        return report.finish(verbose)
-
-    in_channels, out_channels, n = 8, 16, 7
-    module, error = run(student, in_channels, out_channels, n)
-    if error is not None:
-        report.fail(f"{getattr(student, '__name__', 'it')}({in_channels}, {out_channels}, {n}) raised {error}")
-        return report.finish(verbose)
-    if not isinstance(module, nn.Module):
-        report.fail(f"it should build a torch.nn.Module, got {type(module).__name__}")
-        return report.finish(verbose)
-    if not _check_structure(report, module, n):
-        return report.finish(verbose)
-    report.ok(f"a 1x{n} conv and a {n}x1 conv")
-
-    x = torch.randn(2, in_channels, 17, 17, generator=torch.Generator().manual_seed(0))
-    output, error = run(module.eval(), x)
-    if error is not None:
-        report.fail(f"calling it on an input of shape {shape_of(x)} raised {error}")
-        return report.finish(verbose)
-    expected_shape = (2, out_channels, 17, 17)
-    if not isinstance(output, torch.Tensor) or tuple(output.shape) != expected_shape:
-        report.fail(
-            f"on an input of shape {shape_of(x)} it returned {shape_of(output)}, expected {expected_shape}:"
-            f" pad the 1x{n} conv by (0, {n // 2}) and the {n}x1 conv by ({n // 2}, 0) to keep the grid"
-        )
-        return report.finish(verbose)
-    report.ok(f"keeps the grid: {shape_of(x)} -> {expected_shape}")
-
-    full = n * n * in_channels * out_channels
-    weights = sum(conv.weight.numel() for conv in _convs(module))
-    if weights >= full:
-        report.fail(f"its convs hold {weights:,} weights, no fewer than the full {n}x{n} conv's {full:,}")
-        return report.finish(verbose)
-    report.ok(f"{weights:,} conv weights instead of {full:,} ({count_parameters(module):,} parameters in all)")
-
-    for size in (3, 5, 7):
-        _check_rank_one(report, student, size)
+        return
+    if refuse_library(report, student, write_instead="use two nn.Conv2d"):
+        return
+    for c_in, c_out, n in SIZES:
+        module = _build(report, student, c_in, c_out, n)
+        if module is None:
+            return
+        convs = _check_structure(report, module, c_in, c_out, n)
+        if not convs:
+            return
+        _check_output(report, module, convs, c_in, c_out, n)
         if report.failed:
-            return report.finish(verbose)
+            return
+        full = n * n * c_in * c_out
+        weights = sum(conv.weight.numel() for conv in convs)
+        if weights >= full:
+            report.fail(f"built with ({c_in}, {c_out}, {n}), its convs hold {weights:,} weights, no fewer than the full {n}x{n} conv's {full:,}")
+            return
+        report.ok(
+            f"({c_in}, {c_out}, {n}): a 1x{n} and a {n}x1 conv without bias, {c_in} -> {c_out} -> {c_out} channels,"
+            f" grid kept, {count_parameters(module):,} weights instead of {full:,}"
+        )
+    for n in (3, 5, 7):
+        _check_rank_one(report, student, n)
+        if report.failed:
+            return
     report.ok("reproduces a rank-1 n x n conv exactly, for n = 3, 5 and 7")
-    return report.finish(verbose)

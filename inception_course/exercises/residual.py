@@ -4,8 +4,9 @@ The student writes a class with the constructor of
 :class:`~inception_course.models.layers.ResidualInceptionBlock`
 (``branches, concat_channels, out_channels, scale``) and fills in ``forward``. The checker gives
 it the branches of Inception-ResNet-v2's 35x35 block and compares the result with the library's
-block for two scales; when the output is wrong it recognises the usual slips (scale missing,
-the sum scaled instead of the residual, ReLU or shortcut missing) by computing each of them.
+block for two scales, in eval and in training mode; when the output is wrong it recognises the
+usual slips (scale missing, the sum scaled instead of the residual, ReLU or shortcut missing) by
+computing each of them. A class that is or extends the library's block is refused.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import torch
 from torch import nn
 
 from ..models.inception_resnet import RESNET_A_FILTERS, InceptionResNetA
+from .authorship import refuse_library
 from .compare import randomize_batchnorm, run, shape_of
-from .result import CheckResult, Report
+from .result import Report, checker
 
 SCALES = (0.17, 0.3)  # IR-v2's scale for its 35x35 blocks, and the top of the paper's 0.1-0.3 range
 
@@ -52,10 +54,16 @@ def _check_scale(report: Report, student_block: Callable[..., nn.Module], scale:
     randomize_batchnorm(reference)
     reference.eval()
     concat, depth = reference.up.in_channels, reference.up.out_channels
-    student, error = run(student_block, copy.deepcopy(list(reference.branches)), concat, depth, scale)
+    given = copy.deepcopy(list(reference.branches))
+    student, error = run(student_block, given, concat, depth, scale)
+    name = getattr(student_block, "__name__", "your class")
     if error is not None:
-        name = getattr(student_block, "__name__", "your class")
         report.fail(f"building it as {name}(branches, {concat}, {depth}, {scale}) raised {error}")
+        return
+    if not isinstance(student, nn.Module):
+        report.fail(f"{name}(branches, {concat}, {depth}, {scale}) should build a torch.nn.Module, got {shape_of(student)}")
+        return
+    if refuse_library(report, student, given=given, write_instead="write the forward pass of the lesson's MyResidualBlock"):
         return
     up = getattr(student, "up", None)
     if not isinstance(up, nn.Conv2d) or up.weight.shape != reference.up.weight.shape:
@@ -64,7 +72,15 @@ def _check_scale(report: Report, student_block: Callable[..., nn.Module], scale:
             f" channels, so that the residual can be added to the input; found {up!r}"
         )
         return
-    up.load_state_dict(reference.up.state_dict())
+    if up.bias is None:
+        report.fail(
+            "self.up has no bias: the filter expansion is a linear 1x1 conv with a bias (and no batch norm),"
+            " as the lesson's constructor builds it - keep nn.Conv2d(concat_channels, out_channels, kernel_size=1)"
+        )
+        return
+    with torch.no_grad():
+        up.weight.copy_(reference.up.weight)
+        up.bias.copy_(reference.up.bias)
     if any(
         isinstance(layer, nn.modules.batchnorm._BatchNorm) and not name.startswith("branches")
         for name, layer in student.named_modules()
@@ -83,7 +99,18 @@ def _check_scale(report: Report, student_block: Callable[..., nn.Module], scale:
         slips = _slips(x, branches, reference.up(branches), scale)
         expected = reference(x)
     if _same(output, expected):
-        report.ok(f"scale={scale}: relu(x + {scale} * up(concat(branches))) matches the library's block")
+        torch.manual_seed(0)
+        in_training, error = run(student.train(), x)
+        torch.manual_seed(0)
+        expected_in_training, _ = run(reference.train(), x)
+        if error is not None or not _same(in_training, expected_in_training):
+            report.fail(
+                f"with scale={scale} your block matches in eval mode but not in training mode"
+                + (f" (it raised {error})" if error else "")
+                + ": something acts only while training, such as a Dropout the block does not have"
+            )
+            return
+        report.ok(f"scale={scale}: relu(x + {scale} * up(concat(branches))) matches the library's block, in eval and training mode")
         return
     advice = next((advice for advice, wrong in slips.items() if _same(output, wrong)), None)
     if advice is not None:
@@ -98,18 +125,21 @@ def _check_scale(report: Report, student_block: Callable[..., nn.Module], scale:
         )
 
 
-def check_residual_scaling(student_block: Callable[..., nn.Module], verbose: bool = True) -> CheckResult:
+@checker("Exercise: the residual block with scaling")
+def check_residual_scaling(report: Report, student_block: Callable[..., nn.Module]) -> None:
     """Check a residual block class whose ``forward`` should compute
     ``relu(x + scale * up(concat(branches(x))))`` - with no batch norm after the addition."""
-    report = Report("Exercise: the residual block with scaling")
     if isinstance(student_block, nn.Module):
         report.fail("pass the class itself (e.g. MyResidualBlock), not a built block: the checker builds it")
-        return report.finish(verbose)
+        return
+    if not callable(student_block):
+        report.fail(f"expected a class taking (branches, concat_channels, out_channels, scale), got {type(student_block).__name__}")
+        return
+    if refuse_library(report, student_block, write_instead="write the forward pass of the lesson's MyResidualBlock"):
+        return
     x = torch.randn(2, 320, 17, 17, generator=torch.Generator().manual_seed(1))
     for scale in SCALES:
         _check_scale(report, student_block, scale, x)
         if report.failed:
-            break
-    else:
-        report.ok("no batch norm after the addition")
-    return report.finish(verbose)
+            return
+    report.ok("no batch norm after the addition")

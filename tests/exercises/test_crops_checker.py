@@ -5,16 +5,16 @@ import torch
 
 from torchvision.transforms import functional as TF
 
-from inception_course.evaluation.crops import resize_shorter_side, scales_for
+from inception_course.evaluation.crops import crops, resize_shorter_side, scales_for
 from inception_course.exercises import check_crops_144
 
 
-def six_crops(square, size):
+def six_crops(square, size, centre=lambda far: far // 2, antialias=True):
     """4 corners, centre, whole square resized: written out independently of the library."""
     far = square.shape[-1] - size
-    corners = [(0, 0), (0, far), (far, 0), (far, far), (far // 2, far // 2)]
+    corners = [(0, 0), (0, far), (far, 0), (far, far), (centre(far), centre(far))]
     views = [square[..., y : y + size, x : x + size] for y, x in corners]
-    return views + [TF.resize(square, [size, size], antialias=True)]
+    return views + [TF.resize(square, [size, size], antialias=antialias)]
 
 
 def squares_of(image):
@@ -26,13 +26,14 @@ def squares_of(image):
     return [image[..., y : y + side, :] for y in (0, extra // 2, extra)]
 
 
-def hand_made(image, crop_size, mirrors=True, whole=True, squares=3, scales=4):
-    """The 144 scheme written out, with parts that can be left out."""
+def hand_made(image, crop_size, mirrors=True, whole=True, squares=3, scales=4, flip=-1, typed_size=None, **crop_options):
+    """The 144 scheme written out, with parts that can be left out or changed."""
     views = []
+    crop_size = typed_size or crop_size
     for scale in scales_for(crop_size)[:scales]:
         for square in squares_of(resize_shorter_side(image, scale))[:squares]:
-            views += six_crops(square, crop_size)[: 6 if whole else 5]
-    return views + [v.flip(-1) for v in views] if mirrors else views
+            views += six_crops(square, crop_size, **crop_options)[: 6 if whole else 5]
+    return views + [v.flip(flip) for v in views] if mirrors else views
 
 
 def messages(result):
@@ -52,12 +53,17 @@ def test_library_and_shuffled_lists_pass():
         ({"whole": False}, "whole square"),
         ({"squares": 1}, "centre square"),
         ({"scales": 3}, "shorter side 50 px"),
+        ({"flip": -2}, "mirrored"),
+        ({"typed_size": 32}, "crop_size=24"),
+        ({"centre": lambda far: -(-far // 2)}, "centre"),
+        ({"antialias": False}, "whole square"),
     ],
 )
 def test_missing_parts_are_named(options, expected):
     result = check_crops_144(lambda image, size: hand_made(image, size, **options), verbose=False)
     assert not result.passed
     assert expected in messages(result)
+    assert "checking stopped" not in " ".join(result.messages)  # a specific message, not the guard's
 
 
 def test_portrait_images_use_top_and_bottom_squares():
@@ -78,6 +84,10 @@ def test_portrait_images_use_top_and_bottom_squares():
     "student, expected",
     [
         (lambda image, size: torch.zeros(144, 3, size + 1, size + 1), "each view should have shape"),
+        (lambda image, size: hand_made(image, size) * 2, "you returned 288 views"),
+        (lambda image, size: hand_made(image, size) + [image[:, :size, :size]], "you returned 145 views"),
+        (lambda image, size: crops(image, "144", size), "library's own implementation (crops"),
+        (lambda image, size: [TF.center_crop(image, size)] * 144, "views are missing"),
         (lambda image, size: "views", "return the views as a tensor"),
         (lambda image: image, "raised TypeError"),
         (None, "expected a function"),
@@ -86,3 +96,4 @@ def test_portrait_images_use_top_and_bottom_squares():
 def test_wrong_outputs_are_explained(student, expected):
     result = check_crops_144(student, verbose=False)
     assert not result.passed and expected in messages(result)
+    assert "checking stopped" not in " ".join(result.messages)  # a specific message, not the guard's
