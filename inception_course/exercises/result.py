@@ -1,13 +1,29 @@
 """What a checker hands back: passed or not, and what to fix in plain words.
 
-Checkers never raise on a wrong answer: a student's mistake is the expected case, so it becomes a
-message. Each checker fills a :class:`Report` (one line per check that passed, one per problem),
-prints the summary and returns the :class:`CheckResult` (solutions notebooks ``assert result.passed``).
+Checkers never raise: a student's mistake is the expected case, so it becomes a message. A checker
+is written as ``@checker(title)`` over a function that fills a :class:`Report` (one line per check
+that passed, one per problem) and stops at the first problem. The decorator builds the report,
+turns anything the function raises - or a wrong call of the checker itself - into a failed result
+that names the exception, prints the summary, and records the result:
+
+* in :func:`results_log` (this kernel's results, oldest first), and
+* when the environment variable ``INCEPTION_COURSE_RESULTS`` names a file, as one JSON line appended
+  to that file the moment the check ends - the grading command (``python -m inception_course.grade``)
+  reads it, so results survive a notebook that later raises, hangs or kills its kernel.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+import inspect
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+import torch
+
+RESULTS_ENV = "INCEPTION_COURSE_RESULTS"
 
 
 @dataclass
@@ -15,13 +31,15 @@ class CheckResult:
     """The outcome of one exercise check.
 
     ``messages`` lists the problems found (empty when ``passed``); ``checks`` lists what was
-    verified successfully, so a student sees how far they got.
+    verified successfully, so a student sees how far they got. ``checker`` is the name of the
+    checker function (``check_inception_a``): the grading command files results under it.
     """
 
     exercise: str
     passed: bool
     messages: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
+    checker: str = ""
 
     def summary(self) -> str:
         lines = [f"{self.exercise}: {'PASSED' if self.passed else 'NOT YET'}"]
@@ -54,8 +72,80 @@ class Report:
     def failed(self) -> bool:
         return bool(self.messages)
 
-    def finish(self, verbose: bool = True) -> CheckResult:
-        result = CheckResult(self.exercise, not self.messages, list(self.messages), list(self.checks))
+    def finish(self, verbose: bool = True, checker: str = "") -> CheckResult:
+        result = CheckResult(self.exercise, not self.messages, list(self.messages), list(self.checks), checker)
         if verbose:
             print(result.summary())
         return result
+
+
+_LOG: list[CheckResult] = []
+
+
+def results_log() -> list[CheckResult]:
+    """Every checker result of this Python process, oldest first (a copy)."""
+    return list(_LOG)
+
+
+def clear_results_log() -> None:
+    """Forget the results recorded so far (the file named by ``INCEPTION_COURSE_RESULTS`` is kept)."""
+    _LOG.clear()
+
+
+def record(result: CheckResult) -> None:
+    """Add ``result`` to the log and, when ``INCEPTION_COURSE_RESULTS`` is set, to that file."""
+    _LOG.append(result)
+    path = os.environ.get(RESULTS_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as file:
+            file.write(json.dumps(asdict(result)) + "\n")
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text[:300]}" if text else type(error).__name__
+
+
+def checker(exercise: str) -> Callable[[Callable[..., None]], Callable[..., CheckResult]]:
+    """Turn ``fn(report, *inputs)`` into the public ``check_x(*inputs, verbose=True) -> CheckResult``.
+
+    ``fn`` calls ``report.ok`` / ``report.fail`` and returns nothing. Whatever happens inside -
+    student code that raises, exits or breaks an assumption of the checker - the caller gets a
+    :class:`CheckResult`; the checks that passed before the failure are kept. Torch's grad mode is
+    restored afterwards, so a submission that switches it off cannot leak into the next cell.
+    """
+
+    def decorate(fn: Callable[..., None]) -> Callable[..., CheckResult]:
+        signature = inspect.signature(fn)
+        inputs = list(signature.parameters.values())[1:]
+        verbose_parameter = inspect.Parameter("verbose", inspect.Parameter.KEYWORD_ONLY, default=True)
+
+        @functools.wraps(fn)
+        def check(*args: Any, verbose: bool = True, **kwargs: Any) -> CheckResult:
+            report = Report(exercise)
+            grad_enabled = torch.is_grad_enabled()
+            try:
+                bound = signature.bind(report, *args, **kwargs)
+            except TypeError as error:
+                report.fail(f"call it as {fn.__name__}({', '.join(p.name for p in inputs)}): {error}")
+            else:
+                try:
+                    fn(*bound.args, **bound.kwargs)
+                except (Exception, SystemExit) as error:  # noqa: BLE001 - a checker never raises
+                    report.fail(
+                        f"checking stopped because {_describe(error)} was raised; fix that first"
+                        " (if your code looks right, tell your teacher: it may be the checker's fault)"
+                    )
+            finally:
+                torch.set_grad_enabled(grad_enabled)
+            result = report.finish(verbose, checker=fn.__name__)
+            record(result)
+            return result
+
+        check.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[*inputs, verbose_parameter], return_annotation=CheckResult
+        )
+        check.exercise = exercise  # type: ignore[attr-defined]
+        return check
+
+    return decorate
