@@ -141,6 +141,13 @@ def check_died(report: Report, student_fn: Any) -> None:
             report.fail(f"{case}: return True or False, got {answer!r}")
             return
         if bool(answer) != expected:
+            exact = label == "tail mean exactly at the threshold"
+            if not exact and threshold != ZERO_THRESHOLD and bool(answer) == died(_run_of(zeros), ZERO_THRESHOLD, tail).died:
+                report.fail(f"{case}: yours {bool(answer)}, the library's died() says {expected}: use the threshold argument, not a fixed {ZERO_THRESHOLD}")
+                return
+            if tail != TAIL and bool(answer) == died(_run_of(zeros), threshold, TAIL).died:
+                report.fail(f"{case}: yours {bool(answer)}, the library's died() says {expected}: use the tail argument, not a fixed quarter")
+                return
             hint = {
                 "dead early, then recovered": "look only at the last part of the run (its tail), not at every step",
                 "a single dead step at the very end": "average the whole tail, not only its last value",
