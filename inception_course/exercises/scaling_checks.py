@@ -111,11 +111,11 @@ def _died_cases() -> list[tuple[str, list[float], float, float]]:
     return [
         ("dead at the end", flat_dead, ZERO_THRESHOLD, TAIL),
         ("alive throughout", [0.3, 0.4, 0.5, 0.45, 0.5, 0.55, 0.5, 0.5], ZERO_THRESHOLD, TAIL),
+        ("a lower threshold (0.8)", [0.5] * 6 + [0.85] * 2, 0.8, TAIL),
         ("tail mean exactly at the threshold", [0.1] * 9 + [0.5, 1.0, 0.75], 0.75, TAIL),
         ("dead early, then recovered", [0.99] * 8 + [0.5] * 4, ZERO_THRESHOLD, TAIL),
         ("a single dead step at the very end", [0.5] * 11 + [1.0], ZERO_THRESHOLD, TAIL),
         ("a longer tail (half) over the same run", flat_dead + [0.99] * 2, ZERO_THRESHOLD, 0.5),
-        ("a lower threshold (0.8)", [0.5] * 6 + [0.85] * 2, 0.8, TAIL),
         ("three records (the tail rounds to one)", [0.2, 0.99, 0.5], ZERO_THRESHOLD, TAIL),
         ("no measurements at all", [], ZERO_THRESHOLD, TAIL),
     ]
