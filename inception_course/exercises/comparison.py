@@ -99,7 +99,7 @@ def check_first_epoch_below(report: Report, student_fn: Any) -> None:
         for run_ in (plain, residual):
             for metric in METRICS:
                 ys = run_.curve(metric)[1]
-                for error in sorted({ys[len(ys) // 2], min(ys), min(ys) - 0.01, ys[0]}):
+                for error in sorted({ys[len(ys) // 2], min(ys), min(ys) - 0.01, ys[0]}, reverse=True):
                     expected = epochs_to_reach(run_, error, metric)
                     answer, problem = run(student_fn, run_, error, metric)
                     case = f"{label}, {run_.setting('model')}, {metric} error <= {error:.4g}"
