@@ -14,7 +14,7 @@ from typing import Any, Iterable
 import torch
 from torch import nn
 
-from .compare import compare_block, copy_state_in_order, run
+from .compare import _pool_mismatch, compare_block, copy_state_in_order, run
 from .authorship import refuse_library
 from .result import Report
 
@@ -105,6 +105,10 @@ def compare_modules(report: Report, student: nn.Module, reference: nn.Module, x:
     mismatch = copy_state_in_order(reference, student)
     if mismatch is not None:
         report.fail(f"the reference's weights cannot be copied into your {what} ({mismatch}): build the layers in the reference's order")
+        return
+    pool_problem = _pool_mismatch(student, reference)
+    if pool_problem is not None:
+        report.fail(pool_problem)
         return
     output, error = run(student, x)
     if error is not None or not torch.allclose(output, expected, rtol=1e-4, atol=1e-5):
