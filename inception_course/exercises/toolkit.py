@@ -1,7 +1,9 @@
 """Shared pieces of the checkers added for the 30 self-checking exercises.
 
 * :func:`build` calls the class or builder function a student hands in, with the reason when it fails;
-* :func:`compare_modules` compares any two modules (outputs of any shape) step by step;
+* :func:`compare_modules` compares any two modules (outputs of any shape) step by step: output
+  shape, parameters, the reference's weights copied in, pooling layers, outputs in eval and in
+  training mode;
 * :func:`compare_built_block` runs :func:`~.compare.compare_block` and then compares the two modules
   in training mode too (with the same random numbers), which finds an extra or missing dropout and
   batch norm on batch statistics.
@@ -14,9 +16,10 @@ from typing import Any, Iterable
 import torch
 from torch import nn
 
-from .compare import _pool_mismatch, compare_block, copy_state_in_order, run
 from .authorship import refuse_library
+from .compare import _pool_mismatch, compare_block, copy_state_in_order, run
 from .result import Report
+
 
 def same_random_forward(module: nn.Module, x: torch.Tensor, seed: int = 0) -> tuple[Any, str | None]:
     """``module(x)`` in training mode with the random generator at ``seed`` (dropout masks then
@@ -65,7 +68,7 @@ def compare_training_mode(report: Report, student: nn.Module, reference: nn.Modu
     report.ok("in training mode too (batch statistics, dropout), it computes the reference's output")
 
 
-def build(report: Report, student: Any, args: tuple, what: str) -> nn.Module | None:
+def build(report: Report, student: Any, args: tuple[Any, ...], what: str) -> nn.Module | None:
     """``student(*args)`` for a class or builder function; a failure (with the reason) gives ``None``."""
     if isinstance(student, nn.Module):
         report.fail(f"pass the class (or a function) that builds the {what}, not a built module: the checker builds it")

@@ -4,7 +4,6 @@ schedules, averages and training steps fail with a message that names the mistak
 import math
 
 import pytest
-import torch
 import torch.nn.functional as F
 from torch import nn
 
