@@ -146,6 +146,8 @@ def _ema_slips() -> dict[str, Callable[..., dict]]:
         return update
 
     return {
+        "that is the new weights as they are: the average moves only a step (1 - d) towards them":
+            lambda average, weights, decay, n: {k: v.clone() for k, v in weights.items()},
         "the decay has no warm-up: use min(decay, (1 + n) / (10 + n)) after n updates": slip(no_warmup=True),
         "decay and 1 - decay are swapped: the average keeps decay of itself, new = decay * average + (1 - decay) * weights":
             slip(swapped=True),
@@ -171,7 +173,7 @@ def check_weight_average(report: Report, student_fn: Any) -> None:
                      or mine[k].shape != theirs[k].shape or not torch.allclose(mine[k].double(), theirs[k].double(), atol=1e-6)]
             if wrong:
                 advice = next((words for words, slip in _ema_slips().items()
-                               if _same_states(states[: index + 1], _average_trajectory(slip, decay, index + 1)[0])), None)
+                               if _same_states(states, _average_trajectory(slip, decay, len(states))[0])), None)
                 report.fail(f"decay {decay}, update {index + 1}: {', '.join(wrong[:3])} differ from ModelEMA's: " + (
                     advice or "new = d * average + (1 - d) * weights with d = min(decay, (1 + n) / (10 + n)), for every"
                     " floating-point entry; integer entries are copied"))
