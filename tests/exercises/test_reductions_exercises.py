@@ -47,7 +47,7 @@ def test_solutions_pass():
         (lambda c, k, l, m, n: reduction_a(c, k, l, m, n, pad=0), "grid"),
         (lambda c, k, l, m, n: reduction_a(c, k, l, m, n, stride=1), "grid"),
         (lambda c, k, l, m, n: reduction_a(c, k, l, m, n, bn=False), "parameters"),
-        (lambda c, k, l, m, n: reduction_a(c, k, l, m, n, drop=True), "training mode"),
+        (lambda c, k, l, m, n: reduction_a(c, k, l, m, n, drop=True), "in train"),  # "in train(ing) mode": a dropout the reference lacks
         (lambda c, k, l, m, n: reduction_a(c, k, l, m, n, reverse=True), "computes something else"),
         (lambda c, k, l, m, n: reduction_a(c, 24, 28, 32, 48), "with inception_resnet_v1"),  # typed-in numbers
         (lambda c, k, l, m, n: reduction_a(c, k, l, m, n, order=(0, 1)), "channels"),  # the pool forgotten
@@ -72,7 +72,7 @@ def test_wrong_reduction_a_fails(student, expected):
         (lambda c, a, r, d: grid_reduction(c, a, r, d, pad=0), "grid"),
         (lambda c, a, r, d: grid_reduction(c, a, r, d, stride=1), "grid"),
         (lambda c, a, r, d: grid_reduction(c, a, r, d, bn=False), "parameters"),
-        (lambda c, a, r, d: grid_reduction(c, a, r, d, drop=True), "training mode"),
+        (lambda c, a, r, d: grid_reduction(c, a, r, d, drop=True), "in train"),  # "in train(ing) mode": a dropout the reference lacks
         (lambda c, a, r, d: grid_reduction(c, a, r, d, reverse=True), "computes something else"),
         (lambda c, a, r, d: grid_reduction(c, a, r, d, mid=r), "parameters"),
         (lambda c, a, r, d: grid_reduction(288, 384, 64, 96), "in_channels=40"),  # typed-in numbers
