@@ -36,6 +36,10 @@ IR_V1_ALLOWED = (
     ir.REDUCTION_B_FILTERS, ir.RESIDUAL_SCALES, ir.DEPTHS_PAPER, InceptionNet, ConvBNReLU, InceptionBlock,
     ResidualInceptionBlock, scale_channels,
 )
+BLOCK_TYPES = (
+    v4.Stem, v4.InceptionA, v4.InceptionB, v4.InceptionC, v4.ReductionA, v4.ReductionB, ir.StemV1,
+    ir.InceptionResNetA, ir.InceptionResNetB, ir.InceptionResNetC, ir.InceptionResNetReductionB,
+)
 #: (num_classes, width, depths, image size): narrow and shallow, so that a check takes a second.
 CASES = ((10, 0.125, (1, 1, 1), 75), (7, 0.125, (2, 1, 2), 107))  # 107 px: a 2x2 last grid
 STAGES = ("stem", "blocks_a", "reduction_a", "blocks_b", "reduction_b", "blocks_c")
@@ -64,6 +68,35 @@ def _copy(reference: nn.Module, student: nn.Module) -> str | None:
         for (_, value), (_, student_value) in zip(source, target):
             student_value.copy_(value)
     return None
+
+
+def _blocks(model: nn.Module) -> list[nn.Module]:
+    """The stem and the Inception blocks of ``model``, in definition order (library classes only)."""
+    return [module for module in model.modules() if type(module) in BLOCK_TYPES]
+
+
+def _first_block_difference(student: nn.Module, reference: nn.Module) -> str:
+    """Words for the first block that differs: a missing, extra or other block, or one built with
+    other numbers (its width, or Reduction-A's k, l, m, n)."""
+    mine, theirs = _blocks(student), _blocks(reference)
+    for index, (a, b) in enumerate(zip(mine, theirs)):
+        if type(a) is not type(b):
+            return (
+                f"block {index} is {type(a).__name__} where the reference has {type(b).__name__}"
+                " (blocks in definition order: build the stages in the figure's order, with depths[i] blocks each)"
+            )
+        if count_parameters(a) != count_parameters(b):
+            return (
+                f"block {index} ({type(a).__name__}) has {count_parameters(a):,} parameters, the reference's"
+                f" {count_parameters(b):,}: check its input depth, width and (Reduction-A) its k, l, m, n"
+            )
+    if len(mine) != len(theirs):
+        names = ", ".join(type(m).__name__ for m in theirs[len(mine):][:3]) if len(mine) < len(theirs) else ""
+        return (
+            f"your network has {len(mine)} stem and Inception blocks, the reference {len(theirs)}"
+            + (f"; missing after the last one: {names}" if names else "; use depths[i] blocks per stage")
+        )
+    return "the blocks match, so the difference is in the classifier: global average pool -> dropout -> one nn.Linear"
 
 
 def _stage_hint(reference: nn.Module, x: torch.Tensor) -> str:
@@ -114,9 +147,8 @@ def _check_network(
         mine, theirs = count_parameters(student), count_parameters(reference)
         if mine != theirs:
             report.fail(
-                f"{case}: your network has {mine:,} parameters, the reference {theirs:,} ({mine - theirs:+,}):"
-                " check the number of blocks per stage (depths), the width passed to every block, and the"
-                " Reduction-A numbers k, l, m, n"
+                f"{case}: your network has {mine:,} parameters, the reference {theirs:,} ({mine - theirs:+,}): "
+                + _first_block_difference(student, reference)
             )
             return
         mismatch = _copy(reference, student)
