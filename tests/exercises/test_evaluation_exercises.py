@@ -1,0 +1,130 @@
+"""check_topk_error, check_crops_12 and check_ensemble_average: the solutions pass; wrong answers
+fail with a message that names the mistake; nothing raises."""
+
+import pytest
+import torch
+from torchvision.transforms import functional as TF
+
+from inception_course.evaluation import Ensemble
+from inception_course.evaluation.crops import crops, resize_shorter_side, scales_for
+from inception_course.evaluation.metrics import topk_error as library_topk
+from inception_course.exercises import check_crops_12, check_ensemble_average, check_topk_error
+
+
+def topk_error(scores, targets, k, *, largest=True, percent=True, accuracy=False, shift=0):
+    top = scores.topk(max(1, min(k + shift, scores.shape[1])), dim=1, largest=largest).indices
+    hit = (top == targets[:, None]).any(dim=1).float().mean().item()
+    value = hit if accuracy else 1 - hit
+    return 100 * value if percent else value
+
+
+def test_topk_solution_passes():
+    assert check_topk_error(topk_error, verbose=False).passed
+
+
+@pytest.mark.parametrize(
+    "student, expected",
+    [
+        (lambda s, t, k: topk_error(s, t, k, accuracy=True), "that is the accuracy"),
+        (lambda s, t, k: topk_error(s, t, k, percent=False), "that is a fraction"),
+        (lambda s, t, k: topk_error(s, t, k, shift=-1), "top-4 error"),
+        (lambda s, t, k: topk_error(s, t, k, largest=False), "LOWEST scores"),
+        (lambda s, t, k: topk_error(s, t, 1), "top-1 error whatever k is"),
+        (lambda s, t, k: topk_error(s, t, k, shift=1), "expected"),
+        (lambda s, t, k: 100 * (s.argmax(1) != t).float().mean().item() if k == 1 else 0.0, "top-5"),
+        (lambda s, t, k: topk_error(s, t, 5), "top-1 on 50"),
+        (lambda s, t, k: 100 * (1 - (s.topk(k, 1).indices == t[:, None]).any(1).float().mean().item()), "raised"),
+        (lambda s, t, k: torch.tensor([topk_error(s, t, k)] * 2), "return a number"),
+        (lambda s, t, k: library_topk(s, t, (k,))[k], "library's own"),
+        (lambda s, t: 0.0, "raised"),
+        ({}, "expected a function"),
+    ],
+)
+def test_wrong_topk_fails(student, expected):
+    result = check_topk_error(student, verbose=False)
+    assert not result.passed
+    assert expected in " ".join(result.messages)
+
+
+def crops_12(image, size, *, scale_index=0, square="centre", mirror="flip", whole=True, far_offset=0, as_list=False):
+    resized = resize_shorter_side(image, scales_for(size)[scale_index])
+    h, w = resized.shape[-2:]
+    side = min(h, w)
+    start = {"centre": (max(h, w) - side) // 2, "first": 0}[square]
+    sq = resized[..., :, start:start + side] if w >= h else resized[..., start:start + side, :]
+    far, mid = side - size - far_offset, (side - size) // 2
+    views = [sq[..., y:y + size, x:x + size] for y, x in [(0, 0), (0, far), (far, 0), (far, far), (mid, mid)]]
+    views.append(TF.resize(sq, [size, size], antialias=True) if whole else sq[..., :size, :size])
+    views = torch.stack(views)
+    views = torch.cat([views, views.flip(-1) if mirror == "flip" else views.flip(-2) if mirror == "vflip" else views])
+    return list(views) if as_list else views
+
+
+def test_crops_solutions_pass():
+    assert check_crops_12(crops_12, verbose=False).passed
+    assert check_crops_12(lambda im, s: crops_12(im, s, as_list=True)[::-1], verbose=False).passed  # any order
+
+
+@pytest.mark.parametrize(
+    "student, expected",
+    [
+        (lambda im, s: crops_12(im, s, scale_index=1), "12 views are missing"),
+        (lambda im, s: crops_12(im, s, square="first"), "landscape"),
+        (lambda im, s: crops_12(im, s, mirror="vflip"), "mirrored"),
+        (lambda im, s: crops_12(im, s, mirror="none"), "mirrored"),
+        (lambda im, s: crops_12(im, s, whole=False), "whole square"),
+        (lambda im, s: crops_12(im, s, far_offset=1), "corner"),
+        (lambda im, s: crops_12(im, s)[:10], "missing"),
+        (lambda im, s: torch.cat([crops_12(im, s), crops_12(im, s)[:1]]), "13 views"),
+        (lambda im, s: crops(im, "12", s), "library's own"),
+        (lambda im, s: crops_12(im, 24), "return a tensor (12, C, 32, 32)"),
+        (lambda im, s: crops_12(im, s)[:, :1], "return a tensor"),
+        (lambda im, s: crops_12(im[None], s), "got (12, 1, 3, 32, 32)"),
+        (lambda im, s: crops_12(im, s) / 0 if im.shape[1] > im.shape[2] else crops_12(im, s), "portrait"),
+        (lambda im: im, "raised"),
+        (lambda im, s: None, "return a tensor"),
+    ],
+)
+def test_wrong_crops_fail(student, expected):
+    result = check_crops_12(student, verbose=False)
+    assert not result.passed
+    assert expected in " ".join(result.messages)
+
+
+def ensemble_probabilities(models, images):
+    with torch.no_grad():
+        return sum(model(images).softmax(dim=1) for model in models) / len(models)
+
+
+def test_ensemble_solution_passes():
+    assert check_ensemble_average(ensemble_probabilities, verbose=False).passed
+
+
+def train_mode(models, images):
+    for model in models:
+        model.train()
+    return ensemble_probabilities(models, images)
+
+
+@pytest.mark.parametrize(
+    "student, expected",
+    [
+        (lambda ms, x: (sum(m(x) for m in ms) / len(ms)).softmax(1), "logits are averaged"),
+        (lambda ms, x: sum(m(x).softmax(1) for m in ms), "summed"),
+        (lambda ms, x: ensemble_probabilities(ms, x).log(), "log of the averaged"),
+        (lambda ms, x: sum(m(x).softmax(0) for m in ms) / len(ms), "over the batch"),
+        (lambda ms, x: ms[0](x).softmax(1), "3 member(s)"),  # the first member only
+        (lambda ms, x: torch.stack([m(x).softmax(1) for m in ms]).max(0).values, "differ"),
+        (lambda ms, x: torch.stack([m(x).softmax(1) for m in ms]).prod(0), "differ"),
+        (lambda ms, x: torch.stack([m(x).softmax(1) for m in ms]).median(0).values, "differ"),
+        (train_mode, "training mode"),
+        (lambda ms, x: ensemble_probabilities(ms, x).argmax(1), "return a tensor of shape"),
+        (lambda ms, x: Ensemble(ms)(x).exp(), "library's own"),
+        (lambda ms: 0, "raised"),
+        (0, "expected a function"),
+    ],
+)
+def test_wrong_ensembles_fail(student, expected):
+    result = check_ensemble_average(student, verbose=False)
+    assert not result.passed
+    assert expected in " ".join(result.messages)
