@@ -38,10 +38,10 @@ from .runs import Run, list_runs, load_run, results_dir
 from .scaling import arm_config, died_fractions, recorded_experiments, scaling_settings, train_arm
 
 #: Shared by every recorded pair run, CPU-sized (lesson 8 says how they were chosen): quarter-width
-#: networks with two 35x35 modules and one per coarser grid, 75 px images, and a tenth of the
-#: paper's learning rate.
+#: networks with two modules per grid size (both networks of a pair alike), 75 px images, and a
+#: tenth of the paper's learning rate.
 PAIR_DEFAULTS: dict[str, Any] = {
-    "width": 0.25, "depths": (2, 1, 1), "image_size": 75, "epochs": 16, "batch_size": 32,
+    "width": 0.25, "depths": (2, 2, 2), "image_size": 75, "epochs": 30, "batch_size": 32,
     "base_lr": 0.0045, "num_images": 1280,
 }
 #: The recorded scaling experiment: a narrow and a wide Inception-ResNet-v1 (224- and 1120-channel
