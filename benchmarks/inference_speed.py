@@ -2,7 +2,10 @@
 
 The reference side is what a timm / torchvision user does by hand for fast inference: eval mode,
 no gradients, model and input in channels-last. Ours is ``fuse_for_inference(model)`` (batch norm
-folded, parallel 1x1 convs merged, channels-last, 1x1 convs on oneDNN). Both are built here with
+folded, parallel 1x1 convs merged, channels-last, 1x1 convs on oneDNN); a second row,
+``fuse_for_inference(model, onednn_1x1=False)``, shows what folding and merging gain without the
+oneDNN 1x1 convs (single-threaded CPU PyTorch runs small-batch 1x1 convs on a slower kernel, so
+there that choice counts for much of the gain). Both are built here with
 random weights; the outputs are checked to agree (same weights, loaded through
 ``convert_reference_state_dict``) before anything is timed. Timing reuses ``model_speed.py``:
 warm-up, then ours and theirs alternately (the order swaps every repeat), median of the repeats.
@@ -35,6 +38,7 @@ from inception_course.evaluation.records import write_json_atomic  # noqa: E402
 from inception_course.models import convert_reference_state_dict, fuse_for_inference  # noqa: E402
 
 EAGER = "eval, fused vs channels-last"
+ABLATION = "eval, fused without oneDNN 1x1 vs channels-last"
 COMPILED = "torch.compile, both"
 
 
@@ -110,10 +114,12 @@ def run(args: argparse.Namespace) -> list[dict]:
             if error > 1e-3:
                 raise SystemExit(f"{name}: fused output differs from {source}'s by {error:.1e}: not the same function")
             results.append(time_models(name, source, ours, theirs, EAGER, x, args) | {"max_rel_diff": error})
+            plain_1x1 = fuse_for_inference(model, onednn_1x1=False)
+            results.append(time_models(name, source, plain_1x1, theirs, ABLATION, x, args))
             if args.compile:
                 fast, ref = torch.compile(ours), torch.compile(theirs)
                 results.append(time_models(name, source, fast, ref, COMPILED, x, args))
-            del theirs, ours
+            del theirs, ours, plain_1x1
     return results
 
 

@@ -111,10 +111,11 @@ class FusedResidualBlock(FusedInceptionBlock):
         return self.act(x + self.up(torch.cat(self.branch_outputs(x), dim=1)))
 
 
-def fuse_for_inference(model: nn.Module) -> nn.Module:
+def fuse_for_inference(model: nn.Module, onednn_1x1: bool = True) -> nn.Module:
     """An eval-only copy of ``model`` that computes the same outputs faster (see the module docstring).
 
-    ``model`` itself is not changed. The copy has no batch norm left, so it cannot be trained:
+    ``model`` itself is not changed. ``onednn_1x1=False`` leaves 1x1 convs to PyTorch's own choice
+    of kernel (to measure what the other rewrites gain on their own). The copy has no batch norm left, so it cannot be trained:
     calling ``.train()`` on it raises; train the original and fuse again. Its outputs equal the
     original's in eval mode up to float rounding (``tests/models/test_fuse.py`` checks 1e-4).
     """
@@ -123,7 +124,9 @@ def fuse_for_inference(model: nn.Module) -> nn.Module:
         if isinstance(module, ConvBNReLU) and isinstance(module.bn, nn.BatchNorm2d):
             module.conv = fuse_conv_bn_eval(module.conv, module.bn)
             module.bn = nn.Identity()
-    fused = _pointwise(_merge_blocks(fused))
+    fused = _merge_blocks(fused)
+    if onednn_1x1:
+        fused = _pointwise(fused)
     fused.requires_grad_(False)
     fused.train = types.MethodType(_refuse_training, fused)  # type: ignore[method-assign]
     return fused.to(memory_format=torch.channels_last)
