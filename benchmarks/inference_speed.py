@@ -14,8 +14,8 @@ warm-up, then ours and theirs alternately (the order swaps every repeat), median
 backend), warmed up until compiled, then timed the same way.
 
     python benchmarks/inference_speed.py --models inception_v4 --batch-size 8 --repeats 5 --threads 1 \\
-        --clock cpu --compile --out benchmarks/results/cpu/inference_inception_v4.json
-    python benchmarks/report_speed.py benchmarks/results/cpu/inference_*.json
+        --clock cpu --compile --out benchmarks/results/cpu/inference/inception_v4.json
+    python benchmarks/report_speed.py benchmarks/results/cpu/inference/*.json
 """
 
 from __future__ import annotations

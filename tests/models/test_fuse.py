@@ -81,6 +81,16 @@ def test_fused_copy_is_channels_last_eval_only_and_gradient_free():
         fused.train()
 
 
+def test_onednn_1x1_can_be_left_out():
+    model = small("googlenet", "reference")
+    plain = fuse_for_inference(model, onednn_1x1=False)
+    assert not any(isinstance(m, Conv1x1) for m in plain.modules())
+    assert any(isinstance(m, Conv1x1) for m in fuse_for_inference(model).modules())
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(plain(x), model(x), rtol=1e-4, atol=1e-5)
+
+
 def test_fold_uses_the_running_statistics():
     layer = randomize_(ConvBNReLU(3, 4, 3, padding=1))
     fused = fuse_for_inference(layer)
