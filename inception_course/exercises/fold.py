@@ -5,8 +5,8 @@ eval mode and returns the ``(weight, bias)`` of one conv that computes ``conv`` 
 checker runs that conv (then the ReLU) on random images and compares the output with the layer's;
 when they differ it compares the weight and the bias with the usual slips (``var`` instead of
 ``sqrt(var + eps)``, no ``eps``, no bias, an unscaled weight, factors broadcast along the wrong
-axis) and names the one that was made. The reference is PyTorch's ``torch.nn.utils.fusion.fuse_conv_bn_eval``, the helper
-``fuse_for_inference`` uses.
+axis) and names the one that was made. The reference is PyTorch's
+``torch.nn.utils.fusion.fuse_conv_bn_eval``, the helper ``fuse_for_inference`` uses.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from .result import CheckResult, Report
 IN_CHANNELS, OUT_CHANNELS = 6, 8  # unequal, so that scaling the wrong axis cannot pass
 
 
-def test_layer(seed: int = 0) -> ConvBNReLU:
+def example_layer(seed: int = 0) -> ConvBNReLU:
     """A 3x3 ConvBNReLU in eval mode whose batch norm does something visible in every term:
     random scale and offset, running means far from 0, and variances down to 1e-4 (where the
     layer's eps = 1e-3 inside the square root matters)."""
@@ -75,13 +75,17 @@ def _as_weight_and_bias(output: Any) -> tuple[torch.Tensor, torch.Tensor] | None
     return None
 
 
+def _close(got: torch.Tensor, want: torch.Tensor) -> bool:
+    return torch.allclose(got, want, rtol=1e-4, atol=1e-6)
+
+
 def check_fold_bn(student_fn: Callable[[ConvBNReLU], Any], verbose: bool = True) -> CheckResult:
     """Check ``student_fn(layer) -> (weight, bias)``: one conv equal to ``layer.conv`` then ``layer.bn``."""
     report = Report("Exercise: fold batch norm into the conv")
     if not callable(student_fn) or isinstance(student_fn, torch.nn.Module):
         report.fail(f"expected a function fold_bn(layer) -> (weight, bias), got {type(student_fn).__name__}")
         return report.finish(verbose)
-    layer = test_layer()
+    layer = example_layer()
     output, error = run(student_fn, copy.deepcopy(layer))
     if error is not None:
         hint = ""
@@ -108,10 +112,10 @@ def check_fold_bn(student_fn: Callable[[ConvBNReLU], Any], verbose: bool = True)
         return report.finish(verbose)
     with torch.no_grad():
         for advice, weight, bias in _slips(layer):
-            if torch.allclose(folded[0], weight, rtol=1e-4, atol=1e-6) and torch.allclose(folded[1], bias, rtol=1e-4, atol=1e-6):
+            if _close(folded[0], weight) and _close(folded[1], bias):
                 report.fail(advice)
                 return report.finish(verbose)
-    weight_right = torch.allclose(folded[0], expected.weight, rtol=1e-4, atol=1e-6)
+    weight_right = _close(folded[0], expected.weight)
     part = "bias" if weight_right else "weight"
     report.fail(
         f"the folded conv's output differs from the layer's ({part} is wrong): with s = gamma / sqrt(var + eps)"

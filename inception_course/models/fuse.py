@@ -38,16 +38,17 @@ class Conv1x1(nn.Conv2d):
     """A plain 1x1 conv that always runs on oneDNN on the CPU.
 
     For a single thread and batches under 16, PyTorch sends 1x1 convs to its generic im2col + GEMM
-    kernel (ATen's ``use_mkldnn`` rule, written when that was faster single-threaded); on the CPUs
-    measured here oneDNN runs them about twice as fast, and Inception networks spend a third of
-    their multiply-adds in 1x1 convs. Elsewhere (GPU, other dtypes, autocast, tracing) it is an
-    ordinary ``nn.Conv2d``.
+    kernel (ATen's ``use_mkldnn`` rule, written when that was faster single-threaded); on the CPU
+    measured here oneDNN runs them much faster (``benchmarks/inference_speed.py`` shows the
+    difference for whole networks), and 1x1 convs carry a large share of an Inception network's
+    multiply-adds. Elsewhere (GPU, other dtypes, autocast, tracing) it is an ordinary ``nn.Conv2d``.
     """
 
     @classmethod
     def from_conv(cls, conv: nn.Conv2d) -> Conv1x1:
         weight = conv.weight
-        new = cls(conv.in_channels, conv.out_channels, 1, bias=conv.bias is not None, device=weight.device, dtype=weight.dtype)
+        new = cls(conv.in_channels, conv.out_channels, 1, bias=conv.bias is not None,
+                  device=weight.device, dtype=weight.dtype)
         new.load_state_dict(conv.state_dict())
         return new
 
@@ -114,10 +115,11 @@ class FusedResidualBlock(FusedInceptionBlock):
 def fuse_for_inference(model: nn.Module, onednn_1x1: bool = True) -> nn.Module:
     """An eval-only copy of ``model`` that computes the same outputs faster (see the module docstring).
 
-    ``model`` itself is not changed. ``onednn_1x1=False`` leaves 1x1 convs to PyTorch's own choice
-    of kernel (to measure what the other rewrites gain on their own). The copy has no batch norm left, so it cannot be trained:
+    ``model`` itself is not changed. The copy has no batch norm left, so it cannot be trained:
     calling ``.train()`` on it raises; train the original and fuse again. Its outputs equal the
     original's in eval mode up to float rounding (``tests/models/test_fuse.py`` checks 1e-4).
+    ``onednn_1x1=False`` leaves 1x1 convs to PyTorch's own choice of kernel (to measure what the
+    other rewrites gain on their own).
     """
     fused = copy.deepcopy(model).eval()
     for module in fused.modules():
@@ -191,7 +193,8 @@ def _merge_heads(branches: list[nn.Module]) -> FusedInceptionBlock | None:
     if len(convs) < 2:
         return None
     weight = convs[0].weight
-    merged = nn.Conv2d(convs[0].in_channels, sum(c.out_channels for c in convs), 1, device=weight.device, dtype=weight.dtype)
+    out_channels = sum(c.out_channels for c in convs)
+    merged = nn.Conv2d(convs[0].in_channels, out_channels, 1, device=weight.device, dtype=weight.dtype)
     with torch.no_grad():
         merged.weight.copy_(torch.cat([c.weight for c in convs]))
         merged.bias.copy_(torch.cat([c.bias for c in convs]))

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from inception_course.models import create_model, fuse_for_inference
+from inception_course.models import create_model, fuse_for_inference, list_models
 from inception_course.models.fuse import Conv1x1, FusedInceptionBlock, FusedResidualBlock
 from inception_course.models.inception_v4 import InceptionA
 from inception_course.models.layers import ConvBNReLU
@@ -15,7 +15,7 @@ from reference_models import randomize_
 # (name, config) for every network and configuration; inception_v3 has only "reference".
 NETWORKS = [
     (name, config)
-    for name in ("googlenet", "inception_v2", "inception_v3", "inception_v4", "inception_resnet_v1", "inception_resnet_v2")
+    for name in list_models()
     for config in ("reference", "paper")
     if not (name == "inception_v3" and config == "paper")
 ]
