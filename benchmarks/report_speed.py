@@ -1,6 +1,8 @@
-"""Print recorded ``model_speed.py`` results as one markdown table (the README's speed table).
+"""Print recorded ``model_speed.py`` or ``inference_speed.py`` results as one markdown table (the
+README's speed tables; both scripts write the same record layout).
 
     python benchmarks/report_speed.py benchmarks/results/cpu/*.json
+    python benchmarks/report_speed.py benchmarks/results/cpu/inference/*.json
 
 Each row keeps the run's device, torch version and date, so a table pasted elsewhere still says where
 its numbers came from.

@@ -3,7 +3,9 @@
 The photo goes through the same evaluation transform as the data sets
 (:func:`inception_course.data.transforms_for`: resize, central crop, pixels to [-1, 1]), then
 through :func:`~inception_course.models.pretrained.to_model_input`, so published weights that expect
-another normalisation get it.
+another normalisation get it. The network that runs is ``fuse_for_inference(model)`` unless
+``fuse=False`` (the same outputs up to float rounding; the copy is made per call, so for many
+photos fuse once yourself and pass the fused copy).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from torch import nn
 from ..data import imagenet_class_names, transforms_for
 from ..data.errors import BadImageError
 from ..data.folder import load_rgb
+from ..models.fuse import fuse_for_inference
 from ..models.pretrained import to_model_input
 from .crops import central_crop
 from .evaluate import crop_settings
@@ -71,13 +74,15 @@ def predict(
     topk: int = 5,
     class_names: Sequence[str] | None = None,
     image_size: int | None = None,
+    fuse: bool = True,
 ) -> list[tuple[str, float]]:
     """The ``topk`` most probable ``(class name, probability)`` pairs for ``image``.
 
     ``image`` is a file path, a PIL image, a ``uint8`` tensor ``(3, H, W)``, or a float tensor
     already in [-1, 1]; it is resized and centre-cropped to ``image_size`` (default: the model's
     ``default_image_size``). ``class_names`` default to the 1000 ImageNet names for a 1000-class
-    model; pass ``dataset.classes`` for a network trained on another data set.
+    model; pass ``dataset.classes`` for a network trained on another data set. ``fuse=False`` runs
+    ``model`` itself instead of its :func:`~inception_course.models.fuse_for_inference` copy.
     """
     if not isinstance(topk, int) or topk < 1:
         raise ValueError(f"topk must be a positive number of classes, got {topk!r}")
@@ -93,7 +98,8 @@ def predict(
     was_training = model.training
     model.eval()
     try:
-        logits = model(to_model_input(batch.to(device), model))
+        net = fuse_for_inference(model) if fuse else model
+        logits = net(to_model_input(batch.to(device), model))
     finally:
         model.train(was_training)
     probabilities = logits.float().softmax(dim=1)[0]

@@ -20,6 +20,7 @@ check_zero_fractions            06       a function ``(model, images)`` -> ``{bl
 check_rmsprop_tf                07       a function ``(param, grad, ms, mom, lr, decay, eps,
                                          momentum)`` -> the new ``(param, ms, mom)``
 check_crops_144                 09       a function ``(image, crop_size)`` -> the 144 views
+check_fold_bn                   09       a function ``(conv_bn_relu_layer)`` -> folded ``(weight, bias)``
 ==============================  =======  ======================================================
 
 The exercises added for the 30 self-checking exercises (one module per topic):
@@ -58,6 +59,7 @@ from .arithmetic import check_output_size
 from .blocks import check_inception_a, check_inception_v1_module
 from .crops import check_crops_144
 from .factorization import check_factorized_conv
+from .fold import check_fold_bn
 from .optim import check_rmsprop_tf
 from .residual import check_residual_scaling
 from .result import CheckResult, results_log
@@ -77,6 +79,7 @@ __all__ = [
     "CheckResult",
     "check_crops_144",
     "check_factorized_conv",
+    "check_fold_bn",
     "check_inception_a",
     "check_inception_v1_module",
     "check_output_size",

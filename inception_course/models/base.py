@@ -16,6 +16,21 @@ import torch
 from torch import nn
 
 
+def is_tracing() -> bool:
+    """True while ``torch.fx`` traces or ``torch.compile`` / ``torch.export`` compiles the model.
+
+    Input checks are for people calling the model eagerly; a tracer passes placeholders (an fx
+    ``Proxy`` has no concrete shape or dtype to check), so the checks step aside while it runs.
+    """
+    return _fx_tracing() or _compiling()
+
+
+# torch >= 2.5 names the fx test is_fx_symbolic_tracing (is_fx_tracing warns); torch 2.2 has only
+# is_fx_tracing and torch._dynamo.is_compiling.
+_fx_tracing = getattr(torch.fx._symbolic_trace, "is_fx_symbolic_tracing", torch.fx._symbolic_trace.is_fx_tracing)
+_compiling = getattr(getattr(torch, "compiler", None), "is_compiling", None) or torch._dynamo.is_compiling
+
+
 class InceptionNet(nn.Module):
     """Base class: validated input, ``forward_features``, ``forward_head``, ``forward``.
 
@@ -40,7 +55,13 @@ class InceptionNet(nn.Module):
         self.fc = nn.Linear(num_features, num_classes) if num_classes > 0 else nn.Identity()
 
     def check_input(self, x: torch.Tensor) -> None:
-        """Raise a ``ValueError`` that says what was expected when ``x`` cannot go through."""
+        """Raise a ``ValueError`` that says what was expected when ``x`` cannot go through.
+
+        Skipped while tracing or compiling (:func:`is_tracing`), so that ``torch.fx``,
+        ``torch.export`` and ``torch.compile`` see a graph without data-dependent branches.
+        """
+        if is_tracing():
+            return
         name = type(self).__name__
         expected = f"(batch, {self.in_chans}, H, W) with H, W >= {self.min_image_size}"
         if not isinstance(x, torch.Tensor):

@@ -32,7 +32,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from .base import InceptionNetWithAux
+from .base import InceptionNetWithAux, is_tracing
 from .layers import ConvBNReLU, InceptionBlock, scale_channels
 from .registry import register_model
 
@@ -132,7 +132,7 @@ class AuxClassifier(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.pool(x)  # N x C x 4 x 4
-        if x.shape[-2:] != (4, 4):
+        if not is_tracing() and x.shape[-2:] != (4, 4):
             raise ValueError(
                 f"GoogLeNet's paper-style auxiliary classifier needs a 14x14 grid at inception 4a/4d "
                 f"(224-px images), got a {tuple(x.shape[-2:])} map after its 5x5/3 pool: train at 224 px, "

@@ -34,7 +34,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from .base import InceptionNetWithAux
+from .base import InceptionNetWithAux, is_tracing
 from .layers import ConvBNReLU, InceptionBlock, scale_channels
 from .registry import register_model
 
@@ -200,7 +200,7 @@ class AuxClassifier(nn.Module):
         self.fc = nn.Linear(hidden, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if min(x.shape[-2:]) < 17:
+        if not is_tracing() and min(x.shape[-2:]) < 17:
             raise ValueError(
                 "Inception-v3's auxiliary classifier needs at least a 17x17 grid (images of 299 px or "
                 f"more), got a {tuple(x.shape[-2:])} grid: train with larger images, or build the model "

@@ -25,13 +25,34 @@ def test_known_outputs_give_known_errors_under_every_scheme(scheme):
 
 
 def test_views_are_batched_and_averaged_per_image():
-    model = BrightnessReader()
-    evaluate(model, LabelledByBrightness(LABELS[:3]), scheme="12", batch_size=24, device="cpu")
+    model = BrightnessReader()  # records what it sees: run it unfused, not a copy
+    evaluate(model, LabelledByBrightness(LABELS[:3]), scheme="12", batch_size=24, device="cpu", fuse=False)
     # 24 views per pass = 2 images of 12 views, then the last image alone; all at the model's 32 px.
     assert model.seen_shapes == [(24, 3, 32, 32), (12, 3, 32, 32)]
     model = BrightnessReader()
-    evaluate(model, LabelledByBrightness(LABELS[:1]), scheme="144", batch_size=64, device="cpu")
+    evaluate(model, LabelledByBrightness(LABELS[:1]), scheme="144", batch_size=64, device="cpu", fuse=False)
     assert [shape[0] for shape in model.seen_shapes] == [64, 64, 16]  # one image over three passes
+
+
+def test_144_crop_passes_are_full_across_images():
+    model = BrightnessReader(shift=0.6)
+    result = evaluate(model, LabelledByBrightness(LABELS[:3]), scheme="144", batch_size=64, device="cpu",
+                      ks=(1, 2), fuse=False)
+    # 3 x 144 = 432 views: six full passes of 64 (images share passes), then the last 48.
+    assert [shape[0] for shape in model.seen_shapes] == [64] * 6 + [48]
+    assert (result.top1_error, result.n_images) == (100.0, 3)  # still averaged per image
+    assert result.correct[2] == 3
+
+
+def test_the_fused_copy_gives_the_unfused_results_and_leaves_the_model_alone():
+    from inception_course.models import create_model
+
+    data = evaluation_dataset("synthetic", "val", image_size=80, num_images=3, num_classes=NUM_CLASSES)
+    model = create_model("inception_v4", num_classes=NUM_CLASSES, width=0.125, depths=(1, 1, 1)).train()
+    fused = evaluate(model, data, scheme="12", batch_size=16, device="cpu", crop_size=75, ks=(1, 2, 3))
+    plain = evaluate(model, data, scheme="12", batch_size=16, device="cpu", crop_size=75, ks=(1, 2, 3), fuse=False)
+    assert fused.correct == plain.correct
+    assert model.training and type(model.blocks_a[0]).__name__ == "InceptionA"  # mode restored, not fused
 
 
 def test_averaging_is_over_softmax_probabilities():

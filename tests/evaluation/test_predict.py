@@ -38,7 +38,7 @@ def assert_same_predictions(got, expected):
 
 def test_predict_a_pil_image_and_a_path(tmp_path):
     model = FavoursRedness()
-    top5 = predict(model, red_photo())
+    top5 = predict(model, red_photo(), fuse=False)  # unfused: the model records its own input
     assert model.seen.shape == (1, 3, 64, 64)  # resized and centre-cropped to the model's size
     assert top5[0][0] == imagenet_class_names()[999] and len(top5) == 5
     probabilities = [p for _, p in top5]
@@ -59,7 +59,7 @@ def test_predict_a_tensor_and_custom_class_names():
 def test_predict_converts_to_the_normalisation_of_the_weights():
     model = FavoursRedness()
     model.pretrained_cfg = {"mean": (0.485, 0.456, 0.406), "std": (0.229, 0.224, 0.225)}
-    predict(model, red_photo())
+    predict(model, red_photo(), fuse=False)
     assert model.seen[0, 0, 0, 0] == pytest.approx((1 - 0.485) / 0.229)
 
 
@@ -85,3 +85,14 @@ def test_bad_inputs_get_a_message_that_says_what_to_do(tmp_path):
     for topk in (0, -1):
         with pytest.raises(ValueError, match=f"topk must be a positive number of classes, got {topk}"):
             predict(model, red_photo(), topk=topk)
+
+
+def test_predict_runs_the_fused_copy_by_default():
+    from inception_course.models import create_model
+
+    model = create_model("googlenet", num_classes=1000, width=0.125, aux_logits=False)
+    photo = red_photo()
+    fused, plain = predict(model, photo, image_size=64), predict(model, photo, image_size=64, fuse=False)
+    assert_same_predictions(fused, plain)
+    assert model.training  # its mode is restored and the model itself is not fused
+    assert any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
