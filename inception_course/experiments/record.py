@@ -92,11 +92,13 @@ def _train(kind: str, config: dict[str, Any], command: str, what: str) -> str:
     return str(run.path)
 
 
-def pair_jobs(out: Path, settings: dict[str, Any], seeds: Sequence[int]) -> list[tuple[str, dict, str]]:
-    """``(kind, config, description)`` for every pair run, the two networks of one seed adjacent."""
+def pair_jobs(
+    out: Path, settings: dict[str, Any], seeds: Sequence[int], pairs: Sequence[str] = tuple(PAIRS)
+) -> list[tuple[str, dict, str]]:
+    """``(kind, config, description)`` for every run of ``pairs``, the two networks of one seed adjacent."""
     train_settings = {k: v for k, v in settings.items() if k != "num_images"}
     jobs = []
-    for pair in PAIRS:
+    for pair in pairs:
         for seed in seeds:
             configs = pair_configs(
                 pair, out, "synthetic", tag=f"s{seed}", seed=seed,
@@ -219,6 +221,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=None, help="results folder (default: the repository's data/results)")
     parser.add_argument("--only", choices=["pairs", "scaling"], default=None, help="record one experiment only")
     parser.add_argument("--seeds", type=int, default=3, help="seeds per network or arm (default 3)")
+    parser.add_argument("--pairs", nargs="+", choices=sorted(PAIRS), default=list(PAIRS), help="which pairs to record (default both)")
     parser.add_argument("--jobs", type=int, default=2, help="runs trained at the same time, one torch thread each (default 2)")
     parser.add_argument("--index-only", action="store_true", help="only rewrite README.md from the runs already in --out")
     for key, value in PAIR_DEFAULTS.items():
@@ -237,7 +240,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         seeds = range(args.seeds)
         jobs = []
         if args.only != "scaling":
-            jobs += pair_jobs(out, {k: tuple(v) if isinstance(v, list) else v for k, v in vars(args).items() if k in PAIR_DEFAULTS}, seeds)
+            settings = {k: tuple(v) if isinstance(v, list) else v for k, v in vars(args).items() if k in PAIR_DEFAULTS}
+            jobs += pair_jobs(out, settings, seeds, args.pairs)
         if args.only != "pairs":
             jobs += scaling_jobs(out, SCALING_WIDTHS, seeds)
         run_jobs(jobs, command, args.jobs)
