@@ -99,6 +99,8 @@ def test_jobs_put_both_networks_of_a_seed_side_by_side_and_cover_every_cell(tmp_
     models = [(config["model"], config["seed"]) for _, config, _ in jobs]
     assert models[:4] == [("inception_v3", 0), ("inception_resnet_v1", 0), ("inception_v3", 1), ("inception_resnet_v1", 1)]
     assert all(config["depths"] == PAIR_DEFAULTS["depths"] and config["num_workers"] == 0 for _, config, _ in jobs)
+    only_v4 = pair_jobs(tmp_path, dict(PAIR_DEFAULTS, epochs=1), seeds=range(1), pairs=["v4_vs_ir_v2"])
+    assert [config["model"] for _, config, _ in only_v4] == ["inception_v4", "inception_resnet_v2"]
     arms = scaling_jobs(tmp_path, (0.125, 0.625), seeds=range(3))
     cells = {(c["width"], c["model_kwargs"]["residual_scale"]) for _, c, _ in arms}
     assert len(arms) == 12 and cells == {(0.125, 1.0), (0.125, 0.2), (0.625, 1.0), (0.625, 0.2)}
