@@ -20,7 +20,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from ..models.layers import ConvBNReLU
 from .compare import run, shape_of
-from .result import CheckResult, Report
+from .result import Report, checker
 
 IN_CHANNELS, OUT_CHANNELS = 6, 8  # unequal, so that scaling the wrong axis cannot pass
 
@@ -79,12 +79,12 @@ def _close(got: torch.Tensor, want: torch.Tensor) -> bool:
     return torch.allclose(got, want, rtol=1e-4, atol=1e-6)
 
 
-def check_fold_bn(student_fn: Callable[[ConvBNReLU], Any], verbose: bool = True) -> CheckResult:
+@checker("Exercise: fold batch norm into the conv")
+def check_fold_bn(report: Report, student_fn: Callable[[ConvBNReLU], Any]) -> None:
     """Check ``student_fn(layer) -> (weight, bias)``: one conv equal to ``layer.conv`` then ``layer.bn``."""
-    report = Report("Exercise: fold batch norm into the conv")
     if not callable(student_fn) or isinstance(student_fn, torch.nn.Module):
         report.fail(f"expected a function fold_bn(layer) -> (weight, bias), got {type(student_fn).__name__}")
-        return report.finish(verbose)
+        return
     layer = example_layer()
     output, error = run(student_fn, copy.deepcopy(layer))
     if error is not None:
@@ -93,14 +93,14 @@ def check_fold_bn(student_fn: Callable[[ConvBNReLU], Any], verbose: bool = True)
             hint = (": the weight is (out, in, kh, kw) and the factors are per output channel, so reshape"
                     " them to (out, 1, 1, 1) with s.view(-1, 1, 1, 1) before multiplying")
         report.fail(f"fold_bn(layer) raised {error}{hint}")
-        return report.finish(verbose)
+        return
     folded = _as_weight_and_bias(output)
     expected = fuse_conv_bn_eval(layer.conv, layer.bn)
     w_ok, b_ok = tuple(expected.weight.shape), tuple(expected.bias.shape)
     if folded is None or tuple(folded[0].shape) != w_ok or tuple(folded[1].shape) != b_ok:
         got = shape_of(output) if folded is None else f"shapes {shape_of(folded[0])} and {shape_of(folded[1])}"
         report.fail(f"return (weight, bias) with shapes {w_ok} and {b_ok} (the conv's weight shape), got {got}")
-        return report.finish(verbose)
+        return
     report.ok(f"returned a weight {w_ok} and a bias {b_ok}")
 
     x = torch.randn(4, IN_CHANNELS, 12, 12, generator=torch.Generator().manual_seed(1))
@@ -109,12 +109,12 @@ def check_fold_bn(student_fn: Callable[[ConvBNReLU], Any], verbose: bool = True)
         got = F.relu(F.conv2d(x, folded[0], folded[1], padding=1))
     if torch.allclose(got, want, rtol=1e-4, atol=1e-4 * want.abs().max().item()):
         report.ok("conv(x, weight, bias) then ReLU equals the layer's output (eval mode) on random images")
-        return report.finish(verbose)
+        return
     with torch.no_grad():
         for advice, weight, bias in _slips(layer):
             if _close(folded[0], weight) and _close(folded[1], bias):
                 report.fail(advice)
-                return report.finish(verbose)
+                return
     weight_right = _close(folded[0], expected.weight)
     part = "bias" if weight_right else "weight"
     report.fail(
@@ -122,4 +122,3 @@ def check_fold_bn(student_fn: Callable[[ConvBNReLU], Any], verbose: bool = True)
         " per output channel, weight = W * s.view(-1, 1, 1, 1) and bias = beta - s * mean (use the running"
         " statistics, bn.running_mean and bn.running_var)"
     )
-    return report.finish(verbose)

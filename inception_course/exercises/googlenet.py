@@ -32,7 +32,7 @@ BRANCHES = ("1x1", "1x1 -> 3x3", "1x1 -> 5x5", "3x3 max pool -> 1x1")
 
 
 def module_inputs() -> dict[str, tuple[int, int]]:
-    """``{module name: (input channels, grid)}`` for every row of Table 1 (each module reads the
+    """``{module name: (input channels, grid)}`` for every row of the GoogLeNet paper's Table 1 (each module reads the
     concatenated output of the one before)."""
     inputs, channels = {}, FIRST_INPUT
     for name, row in TABLE_1.items():
@@ -69,7 +69,7 @@ def _slip(branch: int, got: int, c_in: int, row: InceptionRow, grid: int) -> str
 
 @checker("Exercise: the multiply-adds of an Inception module")
 def check_module_macs(report: Report, student_fn: Any) -> None:
-    """Check ``student_fn(c_in, row, grid)`` -> the four branches' multiply-adds, in Table 1's order."""
+    """Check ``student_fn(c_in, row, grid)`` -> the four branches' multiply-adds, in the order of the GoogLeNet paper's Table 1."""
     if not callable(student_fn):
         report.fail(f"expected a function module_macs(c_in, row, grid), got {type(student_fn).__name__}")
         return

@@ -23,7 +23,7 @@ from .toolkit import build, compare_built_block
 ALLOWED = (ConvBNReLU, InceptionBlock)
 #: Inception-v3's reduction (288 -> 768 channels; on a 17x17 grid to keep it fast), then a small set on 35x35.
 GRID_REDUCTION_CASES = (((288, 384, 64, 96), 17), ((40, 24, 8, 16), 35))
-REDUCTION_A_WIDTH = 0.125  # Table 1's numbers divided by 8 keep the check fast; the layout is the same
+REDUCTION_A_WIDTH = 0.125  # the Reduction-A filter counts of Table 1 divided by 8 keep the check fast; the layout is the same
 REDUCTION_A_INPUTS = {"inception_v4": (48, 35), "inception_resnet_v1": (32, 17), "inception_resnet_v2": (40, 19)}
 
 

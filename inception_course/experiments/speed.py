@@ -1,4 +1,4 @@
-"""How much sooner a network reaches an error: the comparison behind the paper's Figs. 8-9.
+"""How much sooner a network reaches an error: the comparison behind the paper's training curves, Figs. 21-24 (AAAI Figs. 8-9).
 
 The paper's claim is that the residual network of each pair "trains faster": it reaches a given
 validation error in fewer epochs. Three functions make that a number from two run histories:
