@@ -100,9 +100,11 @@ def run_pair(
 
 @dataclass(frozen=True)
 class PairSummary:
-    """The paper's claim as numbers, from several seeds of both networks of a pair: the median
-    final error of each, and when the residual network's median curve first reached the plain
-    network's median final error, in epochs and in (median) wall-clock seconds."""
+    """The paper's claim as numbers, from several seeds of both networks of a pair (median curves):
+    each network's final error, and how soon each reached ``target`` - the worse of the two final
+    errors, an error both networks reach - in epochs and in (median) wall-clock seconds. The
+    paper's finding is a residual network that gets there in clearly fewer epochs and seconds, with
+    a final error close to the plain network's."""
 
     pair: str
     seeds: int
@@ -112,24 +114,33 @@ class PairSummary:
     plain_range: tuple[float, float]
     residual_final: float
     residual_range: tuple[float, float]
-    residual_epochs: int | None
+    target: float
+    plain_epochs: float
+    residual_epochs: float
     plain_seconds: float
-    residual_seconds: float | None
+    residual_seconds: float
+    residual_reaches_plain_final: float | None
 
     @property
-    def epoch_fraction(self) -> float | None:
-        """The residual network's epochs to the plain one's final error, over the plain one's epochs."""
-        return None if self.residual_epochs is None else self.residual_epochs / self.epochs
+    def epoch_fraction(self) -> float:
+        """The residual network's epochs to :attr:`target` over the plain network's."""
+        return self.residual_epochs / self.plain_epochs
 
     @property
-    def time_fraction(self) -> float | None:
+    def time_fraction(self) -> float:
         """The same in (median) wall-clock seconds."""
-        return None if self.residual_seconds is None else self.residual_seconds / self.plain_seconds
+        return self.residual_seconds / self.plain_seconds
+
+
+def _first_at_or_below(xs: Sequence[float], ys: Sequence[float], target: float) -> float | None:
+    return next((x for x, y in zip(xs, ys) if y <= target), None)
 
 
 def summarize_pair(runs: Sequence[Run], metric: str = "top1") -> PairSummary:
     """Summarise the runs of one pair (any number of seeds per network; both networks must have
-    the same seeds and epochs) as a :class:`PairSummary`."""
+    the same seeds and epochs) as a :class:`PairSummary` of ``metric``: ``"top1"`` (validation
+    error, as the paper plots it) or a training metric such as ``"train_loss"`` (how fast each
+    network fits its training set, which a small data set separates from how well it generalises)."""
     pairs = {pair_of(run) for run in runs}
     if len(pairs) != 1 or None in pairs:
         raise ValueError(f"runs of exactly one pair expected, got pairs {sorted(map(str, pairs))}")
@@ -142,17 +153,19 @@ def summarize_pair(runs: Sequence[Run], metric: str = "top1") -> PairSummary:
         raise ValueError(f"{pair}: the networks ran different seeds ({plain.seeds} vs {residual.seeds})")
     p_epochs, p_err, p_low, p_high = plain.band(metric, "epoch")
     r_epochs, r_err, r_low, r_high = residual.band(metric, "epoch")
-    p_time = plain.band(metric, "wall_time")[0]
-    r_time = residual.band(metric, "wall_time")[0]
+    p_time, r_time = plain.band(metric, "wall_time")[0], residual.band(metric, "wall_time")[0]
     if not p_epochs or p_epochs != r_epochs:
         raise ValueError(f"{pair}: the networks' validation epochs differ ({len(p_epochs)} vs {len(r_epochs)})")
-    target = p_err[-1]
-    reached = next((i for i, err in enumerate(r_err) if err <= target), None)
+    target = max(p_err[-1], r_err[-1])
+    reaches = _first_at_or_below(r_epochs, r_err, p_err[-1])
     classes = plain.runs[0].config.get("config", {}).get("data_kwargs", {}).get("num_classes", 10)
     return PairSummary(
         pair=pair, seeds=len(plain.runs), epochs=int(p_epochs[-1]), chance=1 - 1 / classes,
-        plain_final=target, plain_range=(p_low[-1], p_high[-1]),
-        residual_final=r_err[-1], residual_range=(r_low[-1], r_high[-1]),
-        residual_epochs=None if reached is None else int(r_epochs[reached]),
-        plain_seconds=p_time[-1], residual_seconds=None if reached is None else r_time[reached],
+        plain_final=p_err[-1], plain_range=(p_low[-1], p_high[-1]),
+        residual_final=r_err[-1], residual_range=(r_low[-1], r_high[-1]), target=target,
+        plain_epochs=_first_at_or_below(p_epochs, p_err, target),
+        residual_epochs=_first_at_or_below(r_epochs, r_err, target),
+        plain_seconds=_first_at_or_below(p_time, p_err, target),
+        residual_seconds=_first_at_or_below(r_time, r_err, target),
+        residual_reaches_plain_final=reaches,
     )

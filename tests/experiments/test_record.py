@@ -41,21 +41,22 @@ def test_provenance_copies_the_run_environment(make_run):
     assert "cpu" in info["note"] and "not ImageNet" in info["note"]
 
 
-def test_pair_summary_uses_the_median_seed_and_the_residual_median_curve(make_run):
+def test_pair_summary_uses_the_median_curves_and_the_worse_final_error_as_target(make_run):
     plain = [[0.9, 0.8, 0.7, 0.6], [0.9, 0.85, 0.75, 0.65], [0.9, 0.7, 0.6, 0.5]]
     residual = [[0.8, 0.6, 0.5, 0.4], [0.7, 0.62, 0.5, 0.4], [0.85, 0.7, 0.6, 0.5]]
     s = summarize_pair(_pair(make_run, plain, residual, residual_seconds=30.0))
     assert s.pair == "v3_vs_ir_v1" and s.seeds == 3 and s.epochs == 4 and s.chance == pytest.approx(0.9)
     assert s.plain_final == pytest.approx(0.6) and s.plain_range == (pytest.approx(0.5), pytest.approx(0.65))
-    assert s.residual_final == pytest.approx(0.4)
-    # residual medians per epoch: 0.8, 0.62, 0.5, 0.4 -> first at or below 0.6 is epoch 3
-    assert s.residual_epochs == 3 and s.epoch_fraction == pytest.approx(0.75)
-    assert s.time_fraction == pytest.approx(90.0 / 100.0)
+    assert s.residual_final == pytest.approx(0.4) and s.target == pytest.approx(0.6)
+    # medians per epoch: plain 0.9, 0.8, 0.7, 0.6 (target at epoch 4); residual 0.8, 0.62, 0.5, 0.4 (epoch 3)
+    assert (s.plain_epochs, s.residual_epochs, s.residual_reaches_plain_final) == (4, 3, 3)
+    assert s.epoch_fraction == pytest.approx(0.75) and s.time_fraction == pytest.approx(90.0 / 100.0)
 
 
-def test_pair_summary_says_never_when_the_residual_network_does_not_get_there(make_run):
-    s = summarize_pair(_pair(make_run, [[0.9, 0.5]], [[0.9, 0.8]]))
-    assert s.residual_epochs is None and s.epoch_fraction is None and s.time_fraction is None
+def test_when_the_plain_network_ends_lower_the_target_is_the_residual_final_error(make_run):
+    s = summarize_pair(_pair(make_run, [[0.9, 0.8, 0.5]], [[0.7, 0.6, 0.6]]))
+    assert s.target == pytest.approx(0.6) and (s.plain_epochs, s.residual_epochs) == (3, 2)
+    assert s.residual_reaches_plain_final is None
 
 
 def test_pair_summary_refuses_unmatched_seeds_or_mixed_pairs(make_run):
@@ -77,7 +78,7 @@ def test_index_summarises_pairs_and_scaling_cells_from_the_histories(make_run, t
     (dead / "config.json").write_text(json.dumps(config))
     write_index(tmp_path)
     text = (tmp_path / "README.md").read_text()
-    assert "| v3_vs_ir_v1 | 3 | 0.612 (range 0.612-0.612) | 0.400 (range 0.400-0.400) | 1 of 2 | 0.500 | 0.500 | 0.90 |" in text
+    assert "| v3_vs_ir_v1 | 3 | 2 | 0.90 | 0.612 (0.612-0.612) | 0.400 (0.400-0.400) | 0.612 | 2 / 1 (0.50) | 50 / 25 (0.50) |" in text
     assert "| 0.625 | 1120 | 1 | 1 of 1 |" in text
     assert "| `v3_vs_ir_v1-inception_v3-s0` | inception_v3 | 0 | cpu | 2 | 50 | 0.612 | 0.500 |" in text
 
@@ -89,7 +90,7 @@ def test_the_readme_block_between_the_markers_is_rewritten_and_nothing_else(make
     assert update_readme(readme, tmp_path)
     text = readme.read_text()
     assert text.startswith("intro\n") and text.endswith(f"{README_END}\noutro\n") and "stale" not in text
-    assert "| v3_vs_ir_v1 | 3 | 0.600" in text
+    assert "| v3_vs_ir_v1 | 3 | 2 | 0.90 | 0.600" in text
     readme.write_text("no markers\n")
     assert not update_readme(readme, tmp_path) and readme.read_text() == "no markers\n"
 
