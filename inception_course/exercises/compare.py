@@ -54,14 +54,17 @@ def randomize_batchnorm(module: nn.Module, seed: int = 0) -> None:
             layer.bias.data.copy_(torch.randn(size, generator=generator) * 0.1)
 
 
-def copy_state_in_order(source: nn.Module, target: nn.Module) -> str | None:
+def copy_state_in_order(
+    source: nn.Module, target: nn.Module,
+    order: Callable[[nn.Module], list[tuple[str, torch.Tensor]]] = lambda model: list(model.state_dict().items()),
+) -> str | None:
     """Copy ``source``'s weights and buffers into ``target`` entry by entry, in definition order.
 
     Names may differ (a student may call a branch ``b1``); only the sequence of shapes must match.
-    Returns ``None`` on success, else the first mismatch in words.
+    ``order`` lists a module's entries (default: its state dict as defined). Returns ``None`` on
+    success, else the first mismatch in words.
     """
-    source_state = list(source.state_dict().items())
-    target_state = list(target.state_dict().items())
+    source_state, target_state = order(source), order(target)
     if len(source_state) != len(target_state):
         return f"it has {len(target_state)} weight and buffer tensors, the reference {len(source_state)}"
     for (source_name, source_value), (target_name, target_value) in zip(source_state, target_state):

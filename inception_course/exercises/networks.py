@@ -22,7 +22,7 @@ from ..models.base import InceptionNet
 from ..models.layers import ConvBNReLU, InceptionBlock, ResidualInceptionBlock, scale_channels
 from ..models.registry import create_model
 from .authorship import refuse_library
-from .compare import count_parameters, randomize_batchnorm, run
+from .compare import copy_state_in_order, count_parameters, randomize_batchnorm, run
 from .result import Report, checker
 from .toolkit import compare_training_mode
 
@@ -55,19 +55,12 @@ def _ordered_state(model: nn.Module) -> list[tuple[str, torch.Tensor]]:
 
 
 def _copy(reference: nn.Module, student: nn.Module) -> str | None:
-    source, target = _ordered_state(reference), _ordered_state(student)
-    if len(source) != len(target):
-        return f"your network has {len(target)} weight and buffer tensors, the reference {len(source)}: a block is missing or extra"
-    for (name, value), (student_name, student_value) in zip(source, target):
-        if value.shape != student_value.shape:
-            return (
-                f"your tensor {student_name} has shape {tuple(student_value.shape)} where the reference's {name} has"
-                f" {tuple(value.shape)}: the blocks are in another order, or one was built with other numbers"
-            )
-    with torch.no_grad():
-        for (_, value), (_, student_value) in zip(source, target):
-            student_value.copy_(value)
-    return None
+    mismatch = copy_state_in_order(reference, student, order=_ordered_state)
+    if mismatch is None:
+        return None
+    hint = ("a block is missing or extra" if "weight and buffer tensors" in mismatch
+            else "the blocks are in another order, or one was built with other numbers")
+    return f"your network: {mismatch}: {hint}"
 
 
 def _blocks(model: nn.Module) -> list[nn.Module]:
