@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 from ..training import Trainer, TrainConfig
 from .runs import Run, group_runs, load_run
+from .speed import first_at_or_below
 
 PAIRS: dict[str, tuple[str, str]] = {
     "v3_vs_ir_v1": ("inception_v3", "inception_resnet_v1"),  # training curves: Figs. 21-22 (AAAI Fig. 8)
@@ -132,10 +133,6 @@ class PairSummary:
         return self.residual_seconds / self.plain_seconds
 
 
-def _first_at_or_below(xs: Sequence[float], ys: Sequence[float], target: float) -> float | None:
-    return next((x for x, y in zip(xs, ys) if y <= target), None)
-
-
 def summarize_pair(runs: Sequence[Run], metric: str = "top1") -> PairSummary:
     """Summarise the runs of one pair (any number of seeds per network; both networks must have
     the same seeds and epochs) as a :class:`PairSummary` of ``metric``: ``"top1"`` (validation
@@ -157,15 +154,15 @@ def summarize_pair(runs: Sequence[Run], metric: str = "top1") -> PairSummary:
     if not p_epochs or p_epochs != r_epochs:
         raise ValueError(f"{pair}: the networks' validation epochs differ ({len(p_epochs)} vs {len(r_epochs)})")
     target = max(p_err[-1], r_err[-1])
-    reaches = _first_at_or_below(r_epochs, r_err, p_err[-1])
+    reaches = first_at_or_below(r_epochs, r_err, p_err[-1])
     classes = plain.runs[0].config.get("config", {}).get("data_kwargs", {}).get("num_classes", 10)
     return PairSummary(
         pair=pair, seeds=len(plain.runs), epochs=int(p_epochs[-1]), chance=1 - 1 / classes,
         plain_final=p_err[-1], plain_range=(p_low[-1], p_high[-1]),
         residual_final=r_err[-1], residual_range=(r_low[-1], r_high[-1]), target=target,
-        plain_epochs=_first_at_or_below(p_epochs, p_err, target),
-        residual_epochs=_first_at_or_below(r_epochs, r_err, target),
-        plain_seconds=_first_at_or_below(p_time, p_err, target),
-        residual_seconds=_first_at_or_below(r_time, r_err, target),
+        plain_epochs=first_at_or_below(p_epochs, p_err, target),
+        residual_epochs=first_at_or_below(r_epochs, r_err, target),
+        plain_seconds=first_at_or_below(p_time, p_err, target),
+        residual_seconds=first_at_or_below(r_time, r_err, target),
         residual_reaches_plain_final=reaches,
     )

@@ -18,10 +18,14 @@ from typing import Sequence
 from .runs import Run
 
 
+def first_at_or_below(xs: Sequence[float], ys: Sequence[float], target: float) -> float | None:
+    """The first ``x`` whose ``y`` is at or below ``target`` (``None`` if none is)."""
+    return next((at for at, value in zip(xs, ys) if value <= target), None)
+
+
 def epochs_to_reach(run: Run, error: float, metric: str = "top1", x: str = "epoch") -> float | None:
     """The first ``x`` (epoch, or wall time) whose ``metric`` error is at or below ``error``."""
-    xs, ys = run.curve(metric, x)
-    return next((at for at, value in zip(xs, ys) if value <= error), None)
+    return first_at_or_below(*run.curve(metric, x), error)
 
 
 def reachable_error(runs: Sequence[Run], metric: str = "top1") -> float:
