@@ -8,7 +8,8 @@
 
 from .cache import CachedDataset, cache_dataset
 from .classes import imagenet100_wnids, imagenet_class_names, imagenet_wnids
-from .datasets import SPLITS, build_dataset, default_image_size, list_datasets
+from .datasets import SPLITS, TENSOR_DATASETS, build_dataset, default_image_size, list_datasets
+from .fashion_mnist import FashionMNIST
 from .errors import (
     BadImageError, ChecksumError, CorruptArchiveError, DatasetNotFoundError, DownloadError, UnsafeArchiveError,
 )
@@ -28,6 +29,8 @@ __all__ = [
     "cache_dataset",
     "CachedDataset",
     "SyntheticShapes",
+    "FashionMNIST",
+    "TENSOR_DATASETS",
     "imagenet_class_names",
     "imagenet_wnids",
     "imagenet100_wnids",

@@ -5,6 +5,8 @@ name           what                                                   options
 =============  =====================================================  ==========================
 synthetic      procedural shapes, no files (the default everywhere)   num_classes, num_images,
                                                                       seed, level
+fashion_mnist  Zalando's 28 x 28 clothes photos, 60,000 + 10,000      train_images, val_images,
+               (Debian package, a folder, or downloadable)            folder
 imagenette     fast.ai's 10 easy ImageNet classes, downloadable       size, skip_bad_images
 imagewoof      fast.ai's 10 dog breeds (hard), downloadable           size, skip_bad_images
 imagenet       ILSVRC-2012 from a folder you provide                  skip_bad_images
@@ -12,7 +14,8 @@ imagenet100    CMC's 100-class subset, read from that same folder     skip_bad_i
 =============  =====================================================  ==========================
 
 Every data set yields ``(float tensor 3 x S x S in [-1, 1], int label)`` and has ``classes``
-(names) and ``num_classes``. Real images get the split's Inception transforms
+(names) and ``num_classes``. Synthetic and Fashion-MNIST images are preprocessed by their data set;
+other real images get the split's Inception transforms
 (:func:`~inception_course.data.transforms.transforms_for`: random crops for ``train``, a central
 crop for ``val``) unless ``transform`` replaces them. Downloads and extracted archives live under
 ``inception_course.config.data_root(root)``: ``root``, else ``$INCEPTION_COURSE_DATA``, else
@@ -31,12 +34,15 @@ from torch.utils.data import Dataset
 from ..config import data_root, is_fast
 from .classes import IMAGENETTE_WNIDS, IMAGEWOOF_WNIDS, imagenet_names_for
 from .downloads import ARCHIVES, prepare_archive
+from .fashion_mnist import fashion_mnist
 from .folder import FolderDataset, scan_class_folders
 from .imagenet import imagenet100_dataset, imagenet_dataset
 from .synthetic import SyntheticShapes
 from .transforms import DEFAULT_IMAGE_SIZE, transforms_for
 
 SPLITS = ("train", "val")
+#: Data sets that preprocess their own tensors (no PIL transform from :func:`transforms_for`).
+TENSOR_DATASETS = frozenset({"synthetic", "fashion_mnist"})
 FAST_SYNTHETIC_IMAGE_SIZE = 75  # the smallest input every Inception network accepts
 SYNTHETIC_NUM_IMAGES = {"train": 10_000, "val": 2_000}
 FAST_SYNTHETIC_NUM_IMAGES = {"train": 640, "val": 160}
@@ -74,6 +80,7 @@ def _user_folder(reader: Callable[..., FolderDataset]) -> Callable[..., Dataset]
 # build_dataset reads those option names from its signature to reject unknown ones.
 _BUILDERS: dict[str, Callable[..., Dataset]] = {
     "synthetic": _synthetic,
+    "fashion_mnist": fashion_mnist,
     "imagenette": _fastai_subset("imagenette", IMAGENETTE_WNIDS),
     "imagewoof": _fastai_subset("imagewoof", IMAGEWOOF_WNIDS),
     "imagenet": _user_folder(imagenet_dataset),
@@ -88,7 +95,9 @@ def list_datasets() -> list[str]:
 
 def default_image_size(name: str) -> int:
     """The image side used when ``image_size`` is not given (smaller synthetic images in fast mode)."""
-    return FAST_SYNTHETIC_IMAGE_SIZE if name == "synthetic" and is_fast() else DEFAULT_IMAGE_SIZE
+    if name == "fashion_mnist" or (name == "synthetic" and is_fast()):
+        return FAST_SYNTHETIC_IMAGE_SIZE  # 28 px photos: a larger input only costs time
+    return DEFAULT_IMAGE_SIZE
 
 
 def build_dataset(
@@ -110,7 +119,7 @@ def build_dataset(
         image_size: output side in pixels (default: :func:`default_image_size`).
         download: fetch missing or corrupt archives (Imagenette/Imagewoof only).
         transform: replaces the default transform; it receives a PIL image (a ``uint8`` tensor
-            for ``synthetic``) and should return a tensor.
+            for ``synthetic``, a ``1 x 28 x 28`` one for ``fashion_mnist``) and should return a tensor.
         **options: the data set's own options (table above).
 
     Raises:
@@ -126,6 +135,6 @@ def build_dataset(
     if unknown:
         raise ValueError(f"unknown option(s) {unknown} for {name!r}; valid: {', '.join(valid_options)}")
     image_size = image_size or default_image_size(name)
-    if transform is None and name != "synthetic":
+    if transform is None and name not in TENSOR_DATASETS:
         transform = transforms_for(None, image_size, train=split == "train")
     return builder(split, root, image_size, download, transform, **options)

@@ -10,6 +10,11 @@ size. :func:`block_gradient_norms` measures this per block (stem, each Inception
 reduction, the head) and keeps measuring while a copy of the network takes its first optimiser
 steps with the paper's recipe; :func:`pair_gradient_norms` does it for both networks of a pair on
 the same batch.
+
+A gradient is not yet a change of the weights: the recipe clips each gradient tensor to norm 2.0
+and RMSProp divides by a running root-mean-square. So each step also records what the optimiser
+actually did to each block, the relative update ``||w_after - w_before|| / ||w_before||``: the
+quantity that says whether a block's weights move a lot or hardly at all.
 """
 
 from __future__ import annotations
@@ -39,7 +44,9 @@ class BlockGradients:
     """The gradient norm of every block of ``model`` at one step: ``step`` 0 is the network as
     initialised, step ``k`` the network after ``k`` optimiser steps. ``blocks``, ``kinds`` and
     ``norms`` are parallel lists in forward order; ``kinds`` holds ``"stem"``, ``"concat"``,
-    ``"residual"``, ``"reduction"`` or ``"head"``."""
+    ``"residual"``, ``"reduction"`` or ``"head"``. ``updates`` holds each block's relative weight
+    change ``||dw|| / ||w||`` made by the optimiser step taken *from* this state (clipping and
+    RMSProp included); empty for the last measured step, from which no step was taken."""
 
     model: str
     step: int
@@ -47,12 +54,20 @@ class BlockGradients:
     kinds: tuple[str, ...]
     norms: tuple[float, ...]
     loss: float
+    updates: tuple[float, ...] = ()
 
     def norm(self, kind: str) -> float:
         """The gradient norm of the first block of ``kind`` (e.g. ``"stem"``, ``"head"``)."""
         if kind not in self.kinds:
             raise ValueError(f"{self.model} has no {kind!r} block; kinds: {sorted(set(self.kinds))}")
         return self.norms[self.kinds.index(kind)]
+
+    def update(self, kind: str) -> float:
+        """The relative update ``||dw|| / ||w||`` of the first block of ``kind`` at this step."""
+        if not self.updates:
+            raise ValueError(f"{self.model} step {self.step}: no optimiser step was taken from here")
+        self.norm(kind)  # the same check of the kind
+        return self.updates[self.kinds.index(kind)]
 
     @property
     def stem_to_head(self) -> float:
@@ -124,19 +139,30 @@ def block_gradient_norms(
     optimizer = RMSpropTF(params, lr=lr, decay=RECIPE["rmsprop_decay"], eps=RECIPE["rmsprop_eps"], momentum=RECIPE["momentum"])
     label = name or getattr(net, "name", None) or type(net).__name__
     trace = []
+    names, kinds = tuple(g[0] for g in groups), tuple(g[1] for g in groups)
     for step in range(steps + 1):
         # features -> head: the main classifier only (no auxiliary head, as in the recorded pairs)
         loss = F.cross_entropy(net.forward_head(net.forward_features(images)), labels)
         norms = _norms(groups, loss)
-        trace.append(BlockGradients(label, step, tuple(g[0] for g in groups), tuple(g[1] for g in groups), norms, loss.item()))
         if step == steps:
+            trace.append(BlockGradients(label, step, names, kinds, norms, loss.item()))
             break
+        before = [[p.detach().clone() for p in ps] for _, _, ps in groups]
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if clip_norm:
             clip_gradients_(params, clip_norm, clip_mode)  # type: ignore[arg-type]
         optimizer.step()
+        updates = tuple(_relative_change(ps, old) for (_, _, ps), old in zip(groups, before))
+        trace.append(BlockGradients(label, step, names, kinds, norms, loss.item(), updates))
     return trace
+
+
+def _relative_change(params: Sequence[nn.Parameter], before: Sequence[torch.Tensor]) -> float:
+    """``||w - w_before|| / ||w_before||`` over a block's parameters (0 for a block without any)."""
+    change = sum((p.detach().double() - b.double()).pow(2).sum() for p, b in zip(params, before))
+    size = sum(b.double().pow(2).sum() for b in before)
+    return float((change / size).sqrt()) if params and size > 0 else 0.0
 
 
 def gradient_batch(image_size: int, batch_size: int, num_classes: int = 10, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

@@ -157,12 +157,14 @@ def arm_name(model: str, settings: dict[str, Any], scale: float) -> str:
     return f"scaling-{model}-w{settings['width']:g}-lr{settings['lr']:g}-scale{scale:g}-s{settings.get('seed', 0)}"
 
 
-def arm_config(model: str, scale: float, out_dir: str | os.PathLike, settings: dict[str, Any]) -> TrainConfig:
+def arm_config(
+    model: str, scale: float, out_dir: str | os.PathLike, settings: dict[str, Any], data: str = "synthetic"
+) -> TrainConfig:
     """The :class:`TrainConfig` of one arm (``settings`` from :func:`scaling_settings`)."""
     run_dir = Path(out_dir) / arm_name(model, settings, scale)
     if (run_dir / "history.jsonl").exists():
         raise FileExistsError(f"{run_dir} already holds a run; choose another out_dir or delete it")
-    return TrainConfig.from_preset(model, "synthetic", out=str(run_dir), model_kwargs={"residual_scale": scale}, **settings)
+    return TrainConfig.from_preset(model, data, out=str(run_dir), model_kwargs={"residual_scale": scale}, **settings)
 
 
 def train_arm(config: TrainConfig, command: str | None = None) -> ScalingRun:

@@ -27,14 +27,21 @@ class ResumableSampler(Sampler[int]):
     wrapping around to a multiple of ``num_replicas`` when ``pad`` is on, so every process gets
     as many batches (DistributedDataParallel needs that), then dealt round-robin: process ``r``
     gets positions ``r, r + R, r + 2R...``. With one process this is just the (shuffled) order.
+
+    ``epoch_size`` keeps only the first ``epoch_size`` indices of each epoch's order: every epoch
+    then sees a fresh sample of the data set, still a function of ``(seed, epoch)``.
     """
 
     def __init__(
-        self, num_samples: int, shuffle: bool = True, seed: int = 0, num_replicas: int = 1, rank: int = 0, pad: bool = True
+        self, num_samples: int, shuffle: bool = True, seed: int = 0, num_replicas: int = 1, rank: int = 0, pad: bool = True,
+        epoch_size: int | None = None,
     ) -> None:
         if not 0 <= rank < num_replicas:
             raise ValueError(f"rank {rank} is outside 0..{num_replicas - 1}")
+        if epoch_size is not None and not 1 <= epoch_size <= num_samples:
+            raise ValueError(f"epoch_size must be between 1 and {num_samples}, got {epoch_size}")
         self.num_samples = num_samples
+        self.epoch_size = epoch_size or num_samples
         self.shuffle = shuffle
         self.seed = seed
         self.num_replicas = num_replicas
@@ -55,6 +62,7 @@ class ResumableSampler(Sampler[int]):
             order = torch.randperm(self.num_samples, generator=g).tolist()
         else:
             order = list(range(self.num_samples))
+        order = order[: self.epoch_size]
         if self.pad and len(order) % self.num_replicas:
             extra = self.num_replicas - len(order) % self.num_replicas
             order += (order * (extra // len(order) + 1))[:extra]
@@ -65,7 +73,7 @@ class ResumableSampler(Sampler[int]):
 
     def __len__(self) -> int:
         if self.pad:
-            share = -(-self.num_samples // self.num_replicas)  # ceil
+            share = -(-self.epoch_size // self.num_replicas)  # ceil
         else:
-            share = len(range(self.rank, self.num_samples, self.num_replicas))
+            share = len(range(self.rank, self.epoch_size, self.num_replicas))
         return max(0, share - self.start)

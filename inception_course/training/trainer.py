@@ -35,7 +35,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..config import default_device
-from ..data import MODEL_INPUTS, build_dataset, build_loader, transforms_for
+from ..data import MODEL_INPUTS, TENSOR_DATASETS, build_dataset, build_loader, transforms_for
 from ..models import create_model
 from .checkpoint import (
     latest_checkpoint, list_checkpoints, non_finite_parts, remove_stale_temporaries, rng_state, save_checkpoint,
@@ -209,7 +209,7 @@ class Trainer:
         self.image_size = cfg.image_size or self._default_image_size()
         for split, given in (("train", train_set), ("val", val_set)):
             if given is None:
-                transform = None if cfg.data == "synthetic" else transforms_for(cfg.model, self.image_size, split == "train")
+                transform = None if cfg.data in TENSOR_DATASETS else transforms_for(cfg.model, self.image_size, split == "train")
                 try:
                     given = build_dataset(
                         cfg.data, split, cfg.data_root, self.image_size, cfg.download, transform, **cfg.data_kwargs
@@ -218,7 +218,8 @@ class Trainer:
                     raise SettingsError(f"data set {cfg.data!r}: {error}") from error
             setattr(self, f"{split}_set", given)
         world, rank = self.ctx.world_size, self.ctx.rank
-        self.train_sampler = ResumableSampler(len(self.train_set), True, cfg.seed, world, rank)
+        epoch_size = getattr(self.train_set, "epoch_size", None)  # a fresh sample each epoch (Fashion-MNIST)
+        self.train_sampler = ResumableSampler(len(self.train_set), True, cfg.seed, world, rank, epoch_size=epoch_size)
         val_sampler = ResumableSampler(len(self.val_set), False, cfg.seed, world, rank, pad=False)
         self.train_loader = build_loader(
             self.train_set, cfg.batch_size, False, cfg.num_workers, self.train_sampler, drop_last=True, seed=cfg.seed
