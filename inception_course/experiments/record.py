@@ -36,7 +36,7 @@ from ..training import Trainer, TrainConfig
 from .residual_vs_plain import PAIRS, pair_configs, summarize_pair
 from .activations import build_network, widest_residual_block
 from .runs import Run, list_runs, load_run, results_dir
-from .scaling import arm_config, died_fractions, recorded_experiments, scaling_settings, train_arm
+from .scaling import DEFAULT_LR, EXPERIMENT_DATA, arm_config, died_fractions, recorded_experiments, scaling_settings, train_arm
 
 #: Shared by every recorded pair run, CPU-sized (lesson 8 says how they were chosen): Fashion-MNIST
 #: (real photographs: 4,000 fresh training images an epoch out of 60,000, so nothing is memorised;
@@ -107,14 +107,16 @@ def pair_jobs(
     return jobs
 
 
-def scaling_jobs(out: Path, widths: Sequence[float], seeds: Sequence[int]) -> list[tuple[str, dict, str]]:
+def scaling_jobs(
+    out: Path, widths: Sequence[float], seeds: Sequence[int], lr: float = DEFAULT_LR, data: str = EXPERIMENT_DATA
+) -> list[tuple[str, dict, str]]:
     """``(kind, config, description)`` for every scaling arm: width x scale x seed."""
     jobs = []
     for seed in seeds:
         for width in widths:
-            settings = scaling_settings(width=width, seed=seed, num_workers=0)
+            settings = scaling_settings(lr, width=width, seed=seed, num_workers=0)
             for scale in SCALING_SCALES:
-                config = arm_config(SCALING_MODEL, scale, out, settings)
+                config = arm_config(SCALING_MODEL, scale, out, settings, data)
                 jobs.append(("scaling", config.to_dict(), f"scaling experiment, width {width:g}, residual scale {scale:g}, seed {seed}"))
     return jobs
 
@@ -227,6 +229,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--jobs", type=int, default=min(2, os.cpu_count() or 1),
         help="runs trained at the same time, one torch thread each (default 2; at most the number of cores)",
     )
+    parser.add_argument("--scaling-lr", type=float, default=DEFAULT_LR, help=f"scaling arms' learning rate (default {DEFAULT_LR})")
+    parser.add_argument(
+        "--scaling-widths", type=float, nargs="+", default=list(SCALING_WIDTHS),
+        help=f"scaling arms' network widths (default {' '.join(map(str, SCALING_WIDTHS))})",
+    )
     parser.add_argument("--index-only", action="store_true", help="only rewrite README.md from the runs already in --out")
     for key, value in PAIR_DEFAULTS.items():
         if isinstance(value, tuple):
@@ -252,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             settings = {k: tuple(v) if isinstance(v, list) else v for k, v in vars(args).items() if k in PAIR_DEFAULTS}
             jobs += pair_jobs(out, settings, seeds, args.pairs)
         if args.only != "pairs":
-            jobs += scaling_jobs(out, SCALING_WIDTHS, seeds)
+            jobs += scaling_jobs(out, args.scaling_widths, seeds, args.scaling_lr)
         run_jobs(jobs, command, args.jobs)
     write_index(out)
     print(f"wrote {out / 'README.md'}")
