@@ -16,7 +16,7 @@ from .activations import FEATURES, BlockStats
 from .gradients import BlockGradients
 from .residual_vs_plain import PAIR_TITLES, PAIRS
 from .runs import METRICS, X_AXES, Run, RunGroup, group_key, group_runs, smooth
-from .scaling import ZERO_THRESHOLD, ScalingRun
+from .scaling import LEARNED_MARGIN, ZERO_THRESHOLD, ScalingRun, chance_error
 
 StatsByLabel = Mapping[str, Sequence[BlockStats]]
 
@@ -122,8 +122,10 @@ def _scaling_label(group: Sequence[ScalingRun], varying: set[str]) -> str:
 
 def plot_scaling_experiment(arms: Sequence[ScalingRun], title: str | None = None) -> Figure:
     """The residual-scaling experiment, one colour per arm: training loss, the exactly-zero
-    fraction of the last feature map (the paper's "died" symptom, with the :func:`died` threshold),
-    the global gradient norm during training, and per-block gradient norms after training.
+    fraction of the last feature map (the paper's symptom, with the :func:`died` threshold), the
+    validation top-1 error after each epoch (with chance and the "learned" line: a run died only if
+    its last layer went silent *and* its error stayed above that line), and per-block gradient
+    norms after training.
 
     Arms that differ only in their seed are drawn as their median with a min-max band, and their
     legend entry counts the seeds that died. The legend (with each arm's verdict) sits below the
@@ -134,14 +136,14 @@ def plot_scaling_experiment(arms: Sequence[ScalingRun], title: str | None = None
     fig = plt.figure(figsize=(11, 6.8 + 0.22 * (len(groups) + 1)), constrained_layout=True)
     grid = fig.add_gridspec(3, 2, height_ratios=[1, 1, 0.09 * (len(groups) + 1) + 0.04])
     ax_loss, ax_zero = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
-    ax_grad, ax_blocks = fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[1, 1])
+    ax_err, ax_blocks = fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[1, 1])
     ax_legend = fig.add_subplot(grid[2, :])
     ax_legend.axis("off")
     handles = []
     for group in groups:
         runs = RunGroup([arm.run for arm in group])
         color = None
-        for ax, metric, yscale in ((ax_loss, "train_loss", None), (ax_zero, "zero_fraction", None), (ax_grad, "grad_norm", "log")):
+        for ax, metric in ((ax_loss, "train_loss"), (ax_zero, "zero_fraction"), (ax_err, "top1")):
             xs, median, low, high = runs.band(metric, "step", common=False)
             line = ax.plot(xs, median, color=color)[0]
             color = line.get_color()
@@ -158,10 +160,17 @@ def plot_scaling_experiment(arms: Sequence[ScalingRun], title: str | None = None
     ax_loss.set(title="training loss", xlabel="step")
     threshold = ax_zero.axhline(ZERO_THRESHOLD, color="grey", ls=":", lw=1, label=f"'died' threshold ({ZERO_THRESHOLD:.0%} zeros)")
     ax_zero.set(title="exactly-zero fraction before the average pool", xlabel="step", ylim=(-0.02, 1.02))
-    ax_grad.set(title="global gradient norm (before clipping)", xlabel="step", yscale="log")
+    ax_err.set(title="validation top-1 error (after each epoch)", xlabel="step", ylim=(0, 1.02))
+    extra = []
+    if groups:
+        chance = chance_error(groups[0][0].run)
+        extra.append(ax_err.axhline(chance, color="black", ls="--", lw=1, label=f"chance ({chance:.0%} error)"))
+        extra.append(ax_err.axhline(
+            chance - LEARNED_MARGIN, color="grey", ls="-.", lw=1, label=f"'learned' line ({LEARNED_MARGIN:.0%} below chance)"
+        ))
     ax_blocks.set(title="gradient norm per block after training", xlabel="block (forward order)", yscale="log")
     if groups:
-        ax_legend.legend(handles=[*handles, threshold], loc="center", fontsize="small", frameon=False)
+        ax_legend.legend(handles=[*handles, threshold, *extra], loc="center", fontsize="small", frameon=False, ncol=1)
         run = groups[0][0].run
         where = f"{run.setting('data')}, {run.setting('device')}"
         fixed = ", ".join(f"{key} {run.setting(key)}" for key in ("width", "lr") if key not in varying)

@@ -6,9 +6,10 @@ experiment, several seeds each, every run with a ``provenance.json``, plus a gen
     python -m inception_course.experiments.record --only pairs --out /tmp/results --seeds 1
 
 The defaults below are sized for a 2-core CPU (one torch thread per run, ``--jobs`` runs at a
-time): narrow networks and small images of the synthetic set. They are *not* the paper's ImageNet
-runs and every file says so (data set, image size, device). On a GPU, pass ``--width 1
---image-size 299 --num-images 10000`` and more ``--epochs`` to get closer to the paper's setting.
+time, never more than the machine's cores): narrow, shortened networks and 75 px Fashion-MNIST
+images (real photographs; each epoch draws fresh training images, so nothing is memorised). They
+are *not* the paper's ImageNet runs and every file says so (data set, image size, device). On a
+GPU, pass ``--width 1 --image-size 299`` and more ``--epochs`` to get closer to the paper's setting.
 
 Wall-clock comparisons stay fair because the two networks of a pair (same seed) always train at
 the same time, side by side, when ``--jobs`` is 2 or more: whatever else loads the machine slows
@@ -36,7 +37,10 @@ from ..training import Trainer, TrainConfig
 from .residual_vs_plain import PAIRS, pair_configs, summarize_pair
 from .activations import build_network, widest_residual_block
 from .runs import Run, list_runs, load_run, results_dir
-from .scaling import DEFAULT_LR, EXPERIMENT_DATA, arm_config, died_fractions, recorded_experiments, scaling_settings, train_arm
+from .scaling import (
+    DEFAULT_LR, EXPERIMENT_DATA, arm_config, died_fractions, final_error, recorded_experiments, scaling_settings,
+    tail_zero_fraction, train_arm,
+)
 
 #: Shared by every recorded pair run, CPU-sized (lesson 8 says how they were chosen): Fashion-MNIST
 #: (real photographs: 4,000 fresh training images an epoch out of 60,000, so nothing is memorised;
@@ -123,8 +127,8 @@ def scaling_jobs(
 
 def run_jobs(jobs: list[tuple[str, dict, str]], command: str, workers: int) -> None:
     """Train ``jobs`` with ``workers`` processes (in order: adjacent jobs run side by side). Every
-    job loads its data in its own process (``num_workers=0``): the synthetic images are cheap to
-    draw, and loader processes started afresh every epoch would cost more than they save."""
+    job loads its data in its own process (``num_workers=0``): the images are cheap to prepare, and
+    loader processes started afresh every epoch would cost more than they save."""
     if workers <= 1:
         for kind, config, what in jobs:
             print("recorded", _train(kind, config, command, what), flush=True)
@@ -169,12 +173,20 @@ def summary_lines(out: Path) -> list[str]:
     arms = [arm for group in recorded_experiments(out).values() for arm in group]
     if arms:
         lines += [
-            "", "Residual scaling: seeds that died (criterion in `inception_course/experiments/scaling.py`):", "",
-            "| width | widest residual block (channels) | residual scale | died |", "|---|---|---|---|",
+            "", "Residual scaling: seeds that died (a silent last layer and an error that stayed up; criterion in",
+            "`inception_course/experiments/scaling.py`), each seed's final validation top-1 error and tail zero fraction:", "",
+            "| width | widest residual block (channels) | learning rate | residual scale | died | final top-1 error per seed | zeros at the end per seed |",
+            "|---|---|---|---|---|---|---|",
         ]
-        for (width, scale), (dead, total) in died_fractions(arms).items():
+        for (width, lr, scale), (dead, total) in died_fractions(arms).items():
             channels = widest_residual_block(build_network(arms[0].run.setting("model"), width=width, depths=(1, 1, 1)))
-            lines.append(f"| {width:g} | {channels} | {scale:g} | {dead} of {total} |")
+            cell = sorted(
+                (a for a in arms if (a.run.setting("width"), a.run.setting("lr"), a.scale) == (width, lr, scale)),
+                key=lambda a: a.run.setting("seed"),
+            )
+            errors = ", ".join(_format_error(final_error(a.run)) for a in cell)
+            zeros = ", ".join(_format_error(tail_zero_fraction(a.run.curve("zero_fraction", "step")[1])) for a in cell)
+            lines.append(f"| {width:g} | {channels} | {lr:g} | {scale:g} | {dead} of {total} | {errors} | {zeros} |")
     return lines
 
 
@@ -187,8 +199,8 @@ def write_index(out: Path) -> None:
         "",
         "Written by `python -m inception_course.experiments.record` (each run's `provenance.json` holds the exact",
         "command, device, torch version, date, data set and image size). Every number below is read from the",
-        "runs' `history.jsonl` by that command. These are small runs on the synthetic data set, not the paper's",
-        "ImageNet results; the device column says where each ran.",
+        "runs' `history.jsonl` by that command. These are small CPU runs on Fashion-MNIST (75 px, narrow and",
+        "shortened networks), not the paper's ImageNet results; the device column says where each ran.",
         "",
         *summary_lines(out),
         "", "Every run:", "",

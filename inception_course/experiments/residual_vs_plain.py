@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..config import is_fast
+from ..data.fashion_mnist import find_folder
 from ..training import Trainer, TrainConfig
 from .runs import Run, group_runs, load_run
 from .speed import first_at_or_below
@@ -33,6 +35,31 @@ PAIR_TITLES = {
 
 #: Settings that may differ between the two networks of a pair: which network, and where it goes.
 PER_MODEL = ("model", "out")
+
+#: A pair a student trains in a few minutes on a CPU (the widget's button, lesson 8): the recorded
+#: setting (Fashion-MNIST, quarter width, two modules per grid, 75 px) on 1,000 fresh images an
+#: epoch for 4 epochs - long enough for the residual network's head start to show.
+SHORT_RUN: dict[str, Any] = {
+    "data": "fashion_mnist", "width": 0.25, "depths": (2, 2, 2), "image_size": 75, "epochs": 4, "batch_size": 32,
+    "base_lr": 0.0045, "data_kwargs": {"train_images": 1000, "val_images": 1000},
+}
+#: The same on the synthetic set, where Fashion-MNIST is not installed: it shows the mechanics, and a
+#: few hundred synthetic images are too few to show the claim.
+SYNTHETIC_SHORT_RUN: dict[str, Any] = {
+    "data": "synthetic", "width": 0.125, "image_size": 75, "epochs": 3, "batch_size": 16, "data_kwargs": {"num_images": 128},
+}
+#: Fast mode (tests, CI): seconds, a check of the mechanics only.
+FAST_SHORT_RUN: dict[str, Any] = {
+    "data": "synthetic", "width": 0.0625, "image_size": 75, "epochs": 2, "batch_size": 8, "data_kwargs": {"num_images": 8},
+}
+
+
+def short_run() -> dict[str, Any]:
+    """:data:`SHORT_RUN` where Fashion-MNIST's files are found, else :data:`SYNTHETIC_SHORT_RUN`;
+    :data:`FAST_SHORT_RUN` in fast mode. Pass it on as ``run_pair(pair, out, **short_run())``."""
+    if is_fast():
+        return dict(FAST_SHORT_RUN)
+    return dict(SHORT_RUN if find_folder() is not None else SYNTHETIC_SHORT_RUN)
 
 
 def run_name(pair: str, model: str, tag: str | None = None) -> str:
@@ -166,3 +193,48 @@ def summarize_pair(runs: Sequence[Run], metric: str = "top1") -> PairSummary:
         residual_seconds=first_at_or_below(r_time, r_err, target),
         residual_reaches_plain_final=reaches,
     )
+
+
+@dataclass(frozen=True)
+class SeedComparison:
+    """One seed of a pair: both networks' final errors, the shared target (the worse of the two, as in
+    :func:`summarize_pair`) and how soon each network first reached it, in epochs and seconds."""
+
+    seed: int
+    plain_final: float
+    residual_final: float
+    target: float
+    plain_epochs: float
+    residual_epochs: float
+    plain_seconds: float
+    residual_seconds: float
+
+    @property
+    def epoch_fraction(self) -> float:
+        """The residual network's epochs to :attr:`target` over the plain network's."""
+        return self.residual_epochs / self.plain_epochs
+
+    @property
+    def time_fraction(self) -> float:
+        return self.residual_seconds / self.plain_seconds
+
+
+def compare_seeds(runs: Sequence[Run], metric: str = "top1") -> list[SeedComparison]:
+    """:func:`summarize_pair`'s comparison for each seed on its own (the plain and the residual run
+    of one seed), in seed order: a claim that holds per seed, not only for the median curves."""
+    summary = summarize_pair(runs, metric)  # checks that the runs form one pair with matched seeds
+    plain_model, residual_model = PAIRS[summary.pair]
+    by_seed: dict[int, dict[str, Run]] = {}
+    for run in runs:
+        by_seed.setdefault(run.seed, {})[run.setting("model")] = run
+    rows = []
+    for seed, members in sorted(by_seed.items()):
+        (p_epochs, p_err), (r_epochs, r_err) = (members[m].curve(metric, "epoch") for m in (plain_model, residual_model))
+        p_time, r_time = (members[m].curve(metric, "wall_time")[0] for m in (plain_model, residual_model))
+        target = max(p_err[-1], r_err[-1])
+        rows.append(SeedComparison(
+            seed=seed, plain_final=p_err[-1], residual_final=r_err[-1], target=target,
+            plain_epochs=first_at_or_below(p_epochs, p_err, target), residual_epochs=first_at_or_below(r_epochs, r_err, target),
+            plain_seconds=first_at_or_below(p_time, p_err, target), residual_seconds=first_at_or_below(r_time, r_err, target),
+        ))
+    return rows

@@ -177,14 +177,15 @@ def recorded_experiments(path: str | os.PathLike | None = None) -> dict[float, l
     }
 
 
-def died_fractions(arms: Sequence[ScalingRun]) -> dict[tuple[float, float], tuple[int, int]]:
-    """``{(width, scale): (seeds that died, seeds run)}``: the experiment's result table."""
-    table: dict[tuple[float, float], list[int]] = {}
+def died_fractions(arms: Sequence[ScalingRun]) -> dict[tuple[float, float, float], tuple[int, int]]:
+    """``{(width, lr, scale): (seeds that died, seeds run)}``: the experiment's result table, sorted
+    by width, then learning rate, then scale (1.0 first)."""
+    table: dict[tuple[float, float, float], list[int]] = {}
     for arm in arms:
-        cell = table.setdefault((arm.run.setting("width"), arm.scale), [0, 0])
+        cell = table.setdefault((arm.run.setting("width"), arm.run.setting("lr"), arm.scale), [0, 0])
         cell[0] += arm.verdict.died
         cell[1] += 1
-    return {key: (dead, total) for key, (dead, total) in sorted(table.items(), key=lambda kv: (kv[0][0], -kv[0][1]))}
+    return {key: (dead, total) for key, (dead, total) in sorted(table.items(), key=lambda kv: (kv[0][0], kv[0][1], -kv[0][2]))}
 
 
 def scaling_settings(lr: float = DEFAULT_LR, **overrides: Any) -> dict[str, Any]:

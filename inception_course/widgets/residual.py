@@ -18,15 +18,11 @@ from pathlib import Path
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
-from ..config import is_fast, runs_dir
+from ..config import runs_dir
 from ..experiments.plots import plot_runs
-from ..experiments.residual_vs_plain import PAIR_TITLES, PAIRS, pair_of, run_pair
+from ..experiments.residual_vs_plain import PAIR_TITLES, PAIRS, pair_of, run_pair, short_run
 from ..experiments.runs import Run, RunGroup, group_runs, list_runs, results_dir
 from ._display import show_error, show_figure
-
-#: The "new short run" budget: a few minutes on a CPU, seconds on a GPU.
-SHORT_RUN = {"width": 0.125, "image_size": 75, "epochs": 3, "batch_size": 16, "data_kwargs": {"num_images": 128}}
-FAST_SHORT_RUN = {"width": 0.0625, "image_size": 75, "epochs": 2, "batch_size": 8, "data_kwargs": {"num_images": 8}}
 
 
 class ResidualVsPlainExplorer(widgets.VBox):
@@ -124,7 +120,7 @@ class ResidualVsPlainExplorer(widgets.VBox):
         self.run_button.disabled = True
         self.status.value = f"training both networks into {out}... (the notebook is busy until they finish)"
         try:
-            runs = run_pair(self.pair.value, out, tag=tag, **(FAST_SHORT_RUN if is_fast() else SHORT_RUN))
+            runs = run_pair(self.pair.value, out, tag=tag, **short_run())
         except Exception as error:
             self.status.value = f"{type(error).__name__}: {error}"
             raise

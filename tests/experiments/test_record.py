@@ -70,16 +70,16 @@ def test_pair_summary_refuses_unmatched_seeds_or_mixed_pairs(make_run):
 
 def test_index_summarises_pairs_and_scaling_cells_from_the_histories(make_run, tmp_path):
     _pair(make_run, [[0.9, 0.61234]] * 3, [[0.6, 0.4]] * 3)
-    dead = make_run("scaling-x", model="inception_resnet_v1", zeros=[1.0] * 4)
+    dead = make_run("scaling-x", model="inception_resnet_v1", zeros=[1.0] * 4, val=((0.9, 0.5, 2.3), (0.87, 0.5, 2.3)))
     (dead / STATS_FILE).write_text(json.dumps({"rows": []}))
     (dead / OUTCOME_FILE).write_text(json.dumps({"finished": True, "error": None}))
     config = json.loads((dead / "config.json").read_text())
-    config["config"].update(model_kwargs={"residual_scale": 1.0}, width=0.625, seed=0)
+    config["config"].update(model_kwargs={"residual_scale": 1.0}, width=0.625, seed=0, lr=0.3)
     (dead / "config.json").write_text(json.dumps(config))
     write_index(tmp_path)
     text = (tmp_path / "README.md").read_text()
     assert "| v3_vs_ir_v1 | 3 | 2 | 0.90 | 0.612 (0.612-0.612) | 0.400 (0.400-0.400) | 0.612 | 2 / 1 (0.50) | 50 / 25 (0.50) |" in text
-    assert "| 0.625 | 1120 | 1 | 1 of 1 |" in text
+    assert "| 0.625 | 1120 | 0.3 | 1 | 1 of 1 | 0.870 | 1.000 |" in text
     assert "| `v3_vs_ir_v1-inception_v3-s0` | inception_v3 | 0 | cpu | 2 | 50 | 0.612 | 0.500 |" in text
 
 
@@ -105,6 +105,14 @@ def test_jobs_put_both_networks_of_a_seed_side_by_side_and_cover_every_cell(tmp_
     arms = scaling_jobs(tmp_path, (0.125, 0.625), seeds=range(3))
     cells = {(c["width"], c["model_kwargs"]["residual_scale"]) for _, c, _ in arms}
     assert len(arms) == 12 and cells == {(0.125, 1.0), (0.125, 0.2), (0.625, 1.0), (0.625, 0.2)}
+    assert {(c["data"], c["lr"]) for _, c, _ in arms} == {("fashion_mnist", 0.3)}
+    assert {c["data"] for _, c, _ in jobs} == {"fashion_mnist"} and jobs[0][1]["data_kwargs"]["train_images"] == 4000
+
+
+def test_more_jobs_than_cores_are_refused(monkeypatch, tmp_path):
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    with pytest.raises(SystemExit):
+        main(["--out", str(tmp_path), "--jobs", "3"])
 
 
 def test_recording_into_the_repository_in_fast_mode_is_refused():

@@ -4,20 +4,49 @@ import json
 
 from inception_course.experiments import died, load_run, plot_scaling_experiment, run_scaling_experiment
 from inception_course.experiments.activations import FEATURES
-from inception_course.experiments.scaling import OUTCOME_FILE, died_fractions, load_scaling_run, recorded_experiments, scaling_settings
+from inception_course.experiments.scaling import (
+    OUTCOME_FILE, died_fractions, last_layer_silent, learned, load_scaling_run, recorded_experiments, scaling_settings,
+    tail_zero_fraction,
+)
 
 
-def test_a_run_whose_last_feature_map_turned_to_zeros_died(make_run):
-    verdict = died(load_run(make_run("dead", zeros=[0.2, 0.6, 0.9, 1.0, 1.0, 0.995, 1.0, 1.0])))
-    assert verdict.died and "exactly zero" in verdict.reason
-    assert str(verdict).startswith("died: yes")
+STUCK = ((0.9, 0.5, 2.3), (0.88, 0.5, 2.3))      # final error 2 points below chance (0.9): stayed up
+LEARNING = ((0.9, 0.5, 2.3), (0.45, 0.1, 1.2))   # 45 points below chance: learned
+SILENT = [0.2, 0.6, 0.9, 1.0, 1.0, 0.995, 1.0, 1.0]
+
+
+def test_a_silent_last_layer_and_an_error_that_stayed_up_is_dying(make_run):
+    run = load_run(make_run("dead", val=STUCK, zeros=SILENT))
+    verdict = died(run)
+    assert verdict.died and "exactly zero" in verdict.reason and "88.0%" in verdict.reason
+    assert str(verdict).startswith("died: yes") and not learned(run)
+
+
+def test_zeros_alone_are_not_dying_when_the_network_learns(make_run):
+    """The paper's death is a network that stops learning; a mostly-zero ReLU map of a run that learns is not it."""
+    run = load_run(make_run("silent-but-learning", val=LEARNING, zeros=SILENT))
+    verdict = died(run)
+    assert last_layer_silent(run.curve("zero_fraction", "step")[1]) and learned(run)
+    assert not verdict.died and "it learned" in verdict.reason
+
+
+def test_an_error_at_chance_with_a_live_last_layer_is_not_the_papers_death(make_run):
+    verdict = died(load_run(make_run("stuck", val=STUCK, zeros=[0.5] * 8)))
+    assert not verdict.died and "not silent" in verdict.reason
 
 
 def test_a_run_that_keeps_half_its_activations_did_not_die(make_run):
-    verdict = died(load_run(make_run("alive", zeros=[0.5, 0.5, 1.0, 0.4, 0.5, 0.5, 0.5, 0.5])))
+    verdict = died(load_run(make_run("alive", val=STUCK, zeros=[0.5, 0.5, 1.0, 0.4, 0.5, 0.5, 0.5, 0.5])))
     assert not verdict.died and str(verdict).startswith("died: no")
     # The criterion looks at the end of the run, not at a passing spike or an early phase.
-    assert not died(load_run(make_run("recovered", zeros=[1.0] * 6 + [0.5, 0.5]))).died
+    assert not died(load_run(make_run("recovered", val=STUCK, zeros=[1.0] * 6 + [0.5, 0.5]))).died
+
+
+def test_silence_and_learning_thresholds_are_inclusive_and_read_the_tail():
+    assert last_layer_silent([0.0] * 6 + [0.95, 0.95]) and not last_layer_silent([0.0] * 6 + [0.94, 0.96, 0.94])
+    assert last_layer_silent([0.5, 0.99], tail=0.5) and not last_layer_silent([0.5, 0.99], tail=1.0)
+    assert not last_layer_silent([]) and tail_zero_fraction([]) is None
+    assert tail_zero_fraction([0.1, 0.2, 0.3, 0.5], tail=0.5) == 0.4
 
 
 def test_a_non_finite_loss_counts_as_dying(make_run):
@@ -59,7 +88,7 @@ def test_live_experiment_trains_both_scales_with_identical_settings(tmp_path):
 
 
 def _arm(make_run, name, width, scale, seed, zeros):
-    path = make_run(name, model="inception_resnet_v1", zeros=zeros)
+    path = make_run(name, model="inception_resnet_v1", zeros=zeros, val=STUCK)
     config = json.loads((path / "config.json").read_text())
     config["config"].update(width=width, seed=seed, lr=0.45, model_kwargs={"residual_scale": scale})
     (path / "config.json").write_text(json.dumps(config))
@@ -77,6 +106,6 @@ def test_recorded_arms_are_grouped_by_width_and_died_seeds_counted_per_cell(make
     assert list(groups) == [0.125, 0.625]
     assert [a.scale for a in groups[0.625]] == [1.0, 1.0, 1.0, 0.2, 0.2, 0.2]
     table = died_fractions([arm for arms in groups.values() for arm in arms])
-    assert table == {(0.125, 1.0): (1, 3), (0.625, 1.0): (2, 3), (0.625, 0.2): (0, 3)}
-    assert list(table) == [(0.125, 1.0), (0.625, 1.0), (0.625, 0.2)]
+    assert table == {(0.125, 0.45, 1.0): (1, 3), (0.625, 0.45, 1.0): (2, 3), (0.625, 0.45, 0.2): (0, 3)}
+    assert list(table) == [(0.125, 0.45, 1.0), (0.625, 0.45, 1.0), (0.625, 0.45, 0.2)]
     assert load_scaling_run(tmp_path / "wide-1-0").verdict.died
