@@ -166,3 +166,45 @@ def test_usage_errors_exit_2_and_broken_files_are_graded(tmp_path, capsys):
     assert grade.main([str(broken), "--out", str(tmp_path / "g.csv")]) == 0
     row = next(csv.DictReader((tmp_path / "g.csv").open(newline="")))
     assert row["passed"] == "False" and row["message"].startswith("not a readable notebook")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for argv, words in [([str(empty), "--out", str(tmp_path / "g.csv")], "no notebooks (.ipynb) in"),
+                        ([str(broken), "--out", str(empty)], "must name the CSV file to write"),
+                        ([str(broken), "--out", str(tmp_path / "g.csv"), "--memory", "-1"], "--memory 0 or more")]:
+        with pytest.raises(SystemExit) as refused:
+            grade.main(argv)
+        assert refused.value.code == 2 and words in capsys.readouterr().err
+
+
+def test_every_student_keeps_correct_rows_whatever_the_others_do(graded):
+    rows, out, submissions, marker = graded
+    assert outcome(rows["solved"]) == [("check_output_size", "True"), ("check_rmsprop_tf", "True")]
+    assert all(path.read_bytes() for path in submissions)  # the deleting notebook only emptied its own folder
+    assert outcome(rows["deletes"]) == [("check_output_size", "True"), ("check_rmsprop_tf", "False")]
+    assert outcome(rows["kills"]) == [("check_output_size", "True"), ("check_rmsprop_tf", "False")]
+    assert rows["kills"][1]["message"] == "not checked: the notebook ended the process that ran it (its parent): stopped there"
+    assert outcome(rows["detaches"])[0] == ("check_output_size", "True")
+    assert not marker.exists()  # the detached child was killed with its notebook, seconds before it would write
+    assert outcome(rows["floods"]) == [("check_output_size", "True"), ("check_rmsprop_tf", "False")]
+    assert "printed more than 1 MB of output (at cell 4)" in rows["floods"][1]["message"]
+    assert (out.parent / "floods.feedback.md").stat().st_size < 10_000
+
+
+def test_forged_results_fail_as_tampered_or_unchecked(graded):
+    rows, *_ = graded
+    assert outcome(rows["forges_log"]) == [("check_output_size", "False"), ("check_rmsprop_tf", "False")]
+    assert all("never called" in row["message"] for row in rows["forges_log"])
+    assert outcome(rows["forges_channel"]) == [("check_output_size", "False"), ("check_rmsprop_tf", "False")]
+    assert all(row["message"].startswith("tampered: results the grader's checkers did not produce") for row in rows["forges_channel"])
+    assert outcome(rows["patches_fail"]) == [("check_output_size", "False"), ("check_rmsprop_tf", "False")]
+    assert all("tampered" in row["message"] and "result.Report" in row["message"] for row in rows["patches_fail"])
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(graded, tmp_path):
+    rows, *_ = graded
+    assert rows["raises"][1]["message"].endswith("ValueError: =boom")  # inside the text: harmless
+    grades = [grade.Grade(text, "01", "check_x", False, text) for text in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "ok")]
+    grade.write_csv(grades, tmp_path / "g.csv")
+    cells = [row["message"] for row in csv.DictReader((tmp_path / "g.csv").open(newline=""))]
+    assert cells == ["'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "'\rx", "ok"]
+    assert [grade.spreadsheet_safe(value) for value in (True, "a=b", "")] == ["True", "a=b", ""]
