@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no notebooks (.ipynb) in {', '.join(map(str, args.submissions))}")
     try:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(args.out, "")
+        tempfile.NamedTemporaryFile(dir=args.out.parent).close()  # writable? (an existing CSV is kept until then)
     except OSError as error:
         parser.error(f"cannot write {args.out}: {error.strerror}; choose another --out")
     submissions = [(path, path.read_bytes()) for path in paths]  # before any of them runs

@@ -35,7 +35,7 @@ class CountingClient(NotebookClient):
         super().__init__(*args, **kwargs)
         self.max_output, self.printed, self.flooded = max_output, 0, False
 
-    def process_message(self, msg, cell, cell_index):  # noqa: ANN001, ANN201 - nbclient's signature
+    def process_message(self, msg, cell, cell_index):
         if msg["msg_type"] in OUTPUT_TYPES:
             self.printed += len(json.dumps(msg["content"], default=str))
             if self.printed > self.max_output and not self.flooded:

@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import processes
@@ -59,13 +59,14 @@ class Run:
     stopped: str | None
     seconds: float
     tampered: str | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def kernel_environment(home: Path) -> dict[str, str]:
     """The kernel's environment: the allow-listed variables, fast mode, one thread, no GPU."""
     env = {name: os.environ[name] for name in KEPT_VARIABLES if name in os.environ}
-    from ..config import data_root  # the teacher's data folder: downloaded data sets, not submissions
+    from ..config import (
+        data_root,  # the teacher's data folder: downloaded data sets, not submissions
+    )
 
     env.update(
         HOME=str(home), TMPDIR=str(home), INCEPTION_COURSE_FAST="1", INCEPTION_COURSE_DATA=str(data_root()),
@@ -157,8 +158,10 @@ def run_submission(notebook: bytes, name: str, limits: Limits, course_hashes: di
                     selector.register(channel.accept(), selectors.EVENT_READ, "results")
                     continue
                 data = key.fileobj.recv(65536)
-                if key.data == "results":
-                    channel.feed(data) if data else selector.unregister(key.fileobj)
+                if key.data == "results" and data:
+                    channel.feed(data)
+                elif key.data == "results":  # the kernel has ended
+                    selector.unregister(key.fileobj)
                 elif data:
                     report += data
                 else:  # the runner has ended (or was killed): its end of the socket closed

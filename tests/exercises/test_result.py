@@ -8,9 +8,15 @@ import pytest
 import torch
 from torch import nn
 
-import inception_course.exercises as exercises
+from inception_course import exercises
 from inception_course.exercises import CheckResult
-from inception_course.exercises.result import Report, checker, clear_results_log, results_log, set_recorder
+from inception_course.exercises.result import (
+    Report,
+    checker,
+    clear_results_log,
+    results_log,
+    set_recorder,
+)
 
 
 def test_summary_lists_checks_and_problems(capsys):
