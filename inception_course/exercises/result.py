@@ -7,23 +7,22 @@ turns anything the function raises - or a wrong call of the checker itself - int
 that names the exception, prints the summary, and records the result:
 
 * in :func:`results_log` (this kernel's results, oldest first), and
-* when the environment variable ``INCEPTION_COURSE_CHECK_LOG`` names a file, as one JSON line appended
-  to that file the moment the check ends - the grading command (``python -m inception_course.grade``)
-  reads it, so results survive a notebook that later raises, hangs or kills its kernel.
+* when the grading command (``python -m inception_course.grade``) runs the notebook, through the
+  recorder it installs with :func:`set_recorder` before the student's first cell: it sends each
+  result to the grader the moment the check ends, so results survive a notebook that later
+  raises, hangs or kills its kernel, and flags results made by replaced checkers or classes
+  (``inception_course.grading.kernel``).
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import json
-import os
-from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
-
-CHECK_LOG_ENV = "INCEPTION_COURSE_CHECK_LOG"
 
 
 @dataclass
@@ -80,6 +79,7 @@ class Report:
 
 
 _LOG: list[CheckResult] = []
+_RECORDER: Callable[[CheckResult], None] | None = None
 
 
 def results_log() -> list[CheckResult]:
@@ -88,20 +88,24 @@ def results_log() -> list[CheckResult]:
 
 
 def clear_results_log() -> None:
-    """Forget the results recorded so far (the file named by ``INCEPTION_COURSE_CHECK_LOG`` is kept)."""
+    """Forget the results recorded so far (results already sent to a grader stay sent)."""
     _LOG.clear()
 
 
+def set_recorder(recorder: Callable[[CheckResult], None] | None) -> None:
+    """Call ``recorder(result)`` for every result from now on (the grading command's channel)."""
+    global _RECORDER
+    _RECORDER = recorder
+
+
 def record(result: CheckResult) -> None:
-    """Add ``result`` to the log and, when ``INCEPTION_COURSE_CHECK_LOG`` is set, to that file."""
+    """Add ``result`` to the log and hand it to the recorder, if one is set."""
     _LOG.append(result)
-    path = os.environ.get(CHECK_LOG_ENV)
-    if path:
+    if _RECORDER is not None:
         try:
-            with open(path, "a", encoding="utf-8") as file:
-                file.write(json.dumps(asdict(result), default=str) + "\n")
-        except OSError as error:  # the check itself still counts in the notebook
-            print(f"(could not record the result in {path}: {error})")
+            _RECORDER(result)
+        except Exception as error:  # noqa: BLE001 - the check itself still counts in the notebook
+            print(f"(could not send the result to the grader: {_describe(error)})")
 
 
 def _describe(error: BaseException) -> str:

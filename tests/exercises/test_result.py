@@ -2,16 +2,21 @@
 never raises and records every result (for the grading command)."""
 
 import inspect
-import json
 import sys
 
 import pytest
 import torch
 from torch import nn
 
-import inception_course.exercises as exercises
+from inception_course import exercises
 from inception_course.exercises import CheckResult
-from inception_course.exercises.result import CHECK_LOG_ENV, Report, checker, clear_results_log, results_log
+from inception_course.exercises.result import (
+    Report,
+    checker,
+    clear_results_log,
+    results_log,
+    set_recorder,
+)
 
 
 def test_summary_lists_checks_and_problems(capsys):
@@ -66,16 +71,20 @@ def test_signature_names_and_grad_mode():
     assert torch.is_grad_enabled()
 
 
-def test_every_result_is_logged_and_written_where_the_grader_asks(tmp_path, monkeypatch):
-    path = tmp_path / "results.jsonl"
-    monkeypatch.setenv(CHECK_LOG_ENV, str(path))
+def test_every_result_is_logged_and_handed_to_the_recorder():
+    sent, failing = [], []
     clear_results_log()
-    check_something("ok", verbose=False)
-    check_something("crash", verbose=False)
-    assert [r.passed for r in results_log()] == [True, False]
-    lines = [json.loads(line) for line in path.read_text().splitlines()]
-    assert [(line["checker"], line["passed"]) for line in lines] == [("check_something", True), ("check_something", False)]
-    assert lines[0]["exercise"] == "Exercise: a test"
+    set_recorder(sent.append)
+    try:
+        check_something("ok", verbose=False)
+        check_something("crash", verbose=False)
+        set_recorder(lambda result: failing.append(1 / 0))  # a broken recorder never breaks the check
+        assert check_something("ok", verbose=False).passed
+    finally:
+        set_recorder(None)
+    assert [r.passed for r in results_log()] == [True, False, True]
+    assert [(r.checker, r.passed) for r in sent] == [("check_something", True), ("check_something", False)]
+    assert sent[0].exercise == "Exercise: a test" and failing == []
 
 
 class Hostile:
