@@ -34,7 +34,7 @@ import torch
 
 from ..config import FAST_ENV, is_fast
 from ..training import Trainer, TrainConfig
-from .residual_vs_plain import PAIRS, pair_configs, summarize_pair
+from .residual_vs_plain import PAIRS, compare_seeds, pair_configs, summarize_pair
 from .activations import build_network, widest_residual_block
 from .runs import Run, list_runs, load_run, results_dir
 from .scaling import (
@@ -170,6 +170,19 @@ def summary_lines(out: Path) -> list[str]:
                 f" {s.plain_epochs:g} / {s.residual_epochs:g} ({s.epoch_fraction:.2f}) |"
                 f" {s.plain_seconds:.0f} / {s.residual_seconds:.0f} ({s.time_fraction:.2f}) |"
             )
+    if any(pair_runs.values()):
+        lines += [
+            "", "The same comparison seed by seed (each seed's target is the worse of its two final errors):", "",
+            "| pair | seed | plain final | residual final | target | epochs to it: plain / residual | seconds to it: plain / residual |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for pair, members in pair_runs.items():
+            for c in compare_seeds(members) if members else []:
+                lines.append(
+                    f"| {pair} | {c.seed} | {c.plain_final:.3f} | {c.residual_final:.3f} | {c.target:.3f} |"
+                    f" {c.plain_epochs:g} / {c.residual_epochs:g} ({c.epoch_fraction:.2f}) |"
+                    f" {c.plain_seconds:.0f} / {c.residual_seconds:.0f} ({c.time_fraction:.2f}) |"
+                )
     arms = [arm for group in recorded_experiments(out).values() for arm in group]
     if arms:
         lines += [
