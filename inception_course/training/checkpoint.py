@@ -77,15 +77,6 @@ def os_error_in(error: BaseException) -> OSError | None:
     return None
 
 
-def remove_stale_temporaries(run_dir: str | os.PathLike) -> None:
-    """Delete the ``.tmp`` files a run killed while writing left in ``run_dir`` (``config.json.tmp``,
-    ``history.jsonl.tmp``) and in ``run_dir/checkpoints``. Call it only while holding the run's lock."""
-    run_dir = Path(run_dir)
-    for pattern in ("*.tmp", "checkpoints/.step_*.tmp"):
-        for p in run_dir.glob(pattern):
-            p.unlink(missing_ok=True)
-
-
 def non_finite_parts(state: dict[str, Any]) -> list[str]:
     """Which of ``state["model"]``, ``["ema"]`` and ``["optimizer"]`` hold a NaN or infinite value
     (one device synchronisation per device). A checkpoint with any is never written or resumed."""

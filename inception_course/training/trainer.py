@@ -38,8 +38,7 @@ from ..config import default_device
 from ..data import MODEL_INPUTS, build_dataset, build_loader, transforms_for
 from ..models import create_model
 from .checkpoint import (
-    latest_checkpoint, list_checkpoints, non_finite_parts, remove_stale_temporaries, rng_state, save_checkpoint,
-    set_rng_state,
+    latest_checkpoint, list_checkpoints, non_finite_parts, rng_state, save_checkpoint, set_rng_state,
 )
 from .clip import clip_gradients_
 from .distributed import barrier, broadcast_object, gather_objects, init_distributed, shutdown, wrap_model
@@ -52,6 +51,7 @@ from .monitors import (
 from .optim import build_optimizer
 from .presets import AUX_MODELS
 from .sampler import ResumableSampler
+from .rundir import check_new_run_folder, remove_stale_temporaries
 from .runlock import LOCK_FILE, RunLock
 from .schedule import PaperLRFactor, paper_schedule, scale_lr
 from .train_config import SettingsError, TrainConfig
@@ -137,6 +137,8 @@ class Trainer:
         # One writer per folder: lock it before reading or writing anything in it (rank 0 writes).
         self.lock = RunLock(self.run_dir)
         new_folder = not self.run_dir.exists()
+        if not cfg.resume and self.ctx.is_main:
+            check_new_run_folder(self.run_dir)  # before the lock file is created in it
         try:
             if self.ctx.is_main:
                 self.lock.acquire()
