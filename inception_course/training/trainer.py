@@ -183,9 +183,10 @@ class Trainer:
         self.train_model = torch.compile(self.ddp) if cfg.compile else self.ddp
         if self.ctx.enabled:
             torch.manual_seed(cfg.seed + self.ctx.rank)  # different dropout masks on each process
-        self.ema = ModelEMA(self.model, cfg.ema_decay) if cfg.ema_decay else None
+        self.ema = ModelEMA(self.model, cfg.ema_decay) if cfg.ema_decay is not None else None
         self.global_batch = cfg.batch_size * cfg.accum_steps * self.ctx.world_size
-        self.lr = cfg.lr or scale_lr(cfg.base_lr, self.global_batch, cfg.reference_batch_size, cfg.lr_scaling)
+        scaled = scale_lr(cfg.base_lr, self.global_batch, cfg.reference_batch_size, cfg.lr_scaling)
+        self.lr = cfg.lr if cfg.lr is not None else scaled
         self.optimizer = build_optimizer(
             self.model, cfg.optimizer, self.lr, cfg.momentum, cfg.weight_decay, cfg.rmsprop_decay, cfg.rmsprop_eps
         )
@@ -523,7 +524,7 @@ class Trainer:
             self._loss_sum += loss.detach().float()
             self._loss_count += 1
         scale_before = self.scaler._scale.clone() if self.scaler.is_enabled() else None  # noqa: SLF001
-        if cfg.clip_grad_norm:
+        if cfg.clip_grad_norm is not None:
             self.scaler.unscale_(self.optimizer)
             self._grad_norm = clip_gradients_(self.model.parameters(), cfg.clip_grad_norm, cfg.clip_mode)
         self.scaler.step(self.optimizer)
