@@ -38,10 +38,12 @@ from ..config import default_device
 from ..data import MODEL_INPUTS, build_dataset, build_loader, transforms_for
 from ..models import create_model
 from .checkpoint import (
-    latest_checkpoint, list_checkpoints, non_finite_parts, rng_state, save_checkpoint, set_rng_state,
+    checkpoint_path, latest_checkpoint, list_checkpoints, non_finite_parts, rng_state, save_checkpoint, set_rng_state,
 )
 from .clip import clip_gradients_
-from .distributed import barrier, broadcast_object, gather_objects, init_distributed, shutdown, wrap_model
+from .distributed import (
+    barrier, broadcast_object, gather_objects, init_distributed, max_over_ranks, shutdown, wrap_model,
+)
 from .ema import ModelEMA
 from .history import History, HistoryWriter
 from .monitors import (
@@ -54,6 +56,7 @@ from .sampler import ResumableSampler
 from .rundir import check_new_run_folder, remove_stale_temporaries
 from .runlock import LOCK_FILE, RunLock
 from .schedule import PaperLRFactor, paper_schedule, scale_lr
+from .signals import TrainingStopped, stop_requested
 from .train_config import SettingsError, TrainConfig
 from .validate import evaluate
 
@@ -484,7 +487,22 @@ class Trainer:
                 bar.set_postfix(self._log_train(), refresh=False)
             if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
                 self.save_checkpoint()
+            self._stop_if_asked()
         bar.close()
+
+    def _stop_if_asked(self) -> None:
+        """After a stop signal (see ``signals.py``): checkpoint this step and raise
+        :class:`TrainingStopped`. Distributed processes agree at logging steps (one all-reduce)."""
+        signum = stop_requested() or 0
+        if self.ctx.enabled:
+            if self.step % self.config.log_every:
+                return
+            signum = max_over_ranks(signum, self.ctx)
+        if not signum:
+            return
+        if self.last_checkpoint != str(checkpoint_path(self.checkpoint_dir, self.step)):
+            self.save_checkpoint()
+        raise TrainingStopped(signum, self.last_checkpoint, self.run_dir)
 
     def _prepare(self, images: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         memory_format = torch.channels_last if self.config.channels_last else torch.preserve_format
