@@ -27,7 +27,7 @@ import random
 import socket
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -38,7 +38,8 @@ from ..config import default_device
 from ..data import MODEL_INPUTS, build_dataset, build_loader, transforms_for
 from ..models import create_model
 from .checkpoint import (
-    checkpoint_path, latest_checkpoint, list_checkpoints, non_finite_parts, rng_state, save_checkpoint, set_rng_state,
+    checkpoint_path, latest_checkpoint, list_checkpoints, non_finite_parts, restore_problem, rng_state, save_checkpoint,
+    set_rng_state,
 )
 from .clip import clip_gradients_
 from .distributed import (
@@ -54,7 +55,7 @@ from .optim import build_optimizer
 from .presets import AUX_MODELS
 from .sampler import ResumableSampler
 from .rundir import check_new_run_folder, remove_stale_temporaries
-from .runlock import LOCK_FILE, RunLock
+from .runlock import LOCK_FILE, RunLock, StaleTrainerError
 from .schedule import PaperLRFactor, paper_schedule, scale_lr
 from .signals import TrainingStopped, stop_requested
 from .train_config import SettingsError, TrainConfig
@@ -148,6 +149,8 @@ class Trainer:
                 remove_stale_temporaries(self.run_dir)
             found = self._find_checkpoint() if cfg.resume else None  # settings compared before building
             self._build(model, train_set, val_set)
+            if found and self._restore_problem(found[1]):
+                found = self._find_checkpoint(self._restore_problem)  # the newest that fits, naming those skipped
             records = self._restore(*found, command) if found else self._start_new_run(command)
         except BaseException:
             self.close()
@@ -156,6 +159,7 @@ class Trainer:
                     (self.run_dir / LOCK_FILE).unlink()
                     self.run_dir.rmdir()  # only if nothing else was written
             raise
+        self._newest_seen = self._newest_on_disk()  # see _refuse_if_stale
         self.writer = HistoryWriter(self.run_dir if self.ctx.is_main else None, records)
         if self.resumed_changes:
             self.writer.append({
@@ -309,10 +313,12 @@ class Trainer:
         os.replace(tmp, self.run_dir / "config.json")
 
     # ----------------------------------------------------------------- resume and checkpoints
-    def _find_checkpoint(self) -> tuple[Path, dict[str, Any]]:
-        """The newest valid checkpoint, after checking that the settings may resume it (before any
-        model or data is built, so that a wrong ``--model`` fails here and says so)."""
-        found = latest_checkpoint(self.checkpoint_dir)
+    def _find_checkpoint(
+        self, problem: Callable[[dict[str, Any]], str | None] | None = None
+    ) -> tuple[Path, dict[str, Any]]:
+        """The newest valid checkpoint (without a ``problem``), after checking that the settings may
+        resume it (before any model or data is built, so that a wrong ``--model`` fails here and says so)."""
+        found = latest_checkpoint(self.checkpoint_dir, problem=problem)
         if found is None and list_checkpoints(self.checkpoint_dir):
             raise ValueError(f"no checkpoint in {self.checkpoint_dir} is usable (see the warnings above)")
         if found is None:
@@ -326,6 +332,10 @@ class Trainer:
             listing = "; ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in refused.items())
             raise SettingsError(f"cannot resume {path} with different settings ({listing}); use the original ones")
         return found
+
+    def _restore_problem(self, state: dict[str, Any]) -> str | None:
+        """Why ``state`` cannot be loaded into the network, weight average and optimiser just built."""
+        return restore_problem(state, self.model, self.ema.module if self.ema is not None else None, self.optimizer)
 
     def _restore(self, path: Path, state: dict[str, Any], command: str | None) -> list[dict[str, Any]]:
         """Load ``state`` into the freshly built trainer; return the history records it holds.
@@ -416,6 +426,7 @@ class Trainer:
             ))
         rngs = gather_objects(rng_state(), self.ctx)
         if self.ctx.is_main:
+            self._refuse_if_stale()
             state = {
                 **live,
                 "scheduler": self.scheduler.state_dict(),
@@ -431,7 +442,24 @@ class Trainer:
             }
             path = save_checkpoint(state, self.checkpoint_dir, self.step, self.config.keep_checkpoints)
             self.last_checkpoint = str(path)
+            self._newest_seen = self._newest_on_disk()
         self.last_checkpoint = broadcast_object(self.last_checkpoint, self.ctx)
+
+    def _refuse_if_stale(self) -> None:
+        """Raise :class:`StaleTrainerError` if the newest checkpoint on disk is not the one it was
+        when this trainer last wrote or read it: another trainer has advanced the run since (e.g. a notebook's
+        interrupted trainer, whose run was resumed to its end by a new one)."""
+        newest = self._newest_on_disk()
+        if newest != self._newest_seen:
+            raise StaleTrainerError(
+                f"{self.run_dir} has been advanced by another trainer (its newest checkpoint is {newest}; when this"
+                f" trainer last wrote it was {self._newest_seen}): this one refuses to write to it. To continue the"
+                " run, make a new Trainer with resume=True (--resume)"
+            )
+
+    def _newest_on_disk(self) -> str | None:
+        saved = list_checkpoints(self.checkpoint_dir)
+        return str(saved[-1]) if saved else None
 
     # ----------------------------------------------------------------- the loop
     @property
@@ -449,6 +477,7 @@ class Trainer:
         try:
             if self.ctx.is_main:
                 self.lock.acquire()  # held since __init__, unless fit runs a second time
+                self._refuse_if_stale()
             while self.epoch < self.config.epochs:
                 self._train_epoch()
                 self._end_epoch()
