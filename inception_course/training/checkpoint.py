@@ -44,8 +44,11 @@ def list_checkpoints(folder: str | os.PathLike) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
-def save_checkpoint(state: dict[str, Any], folder: str | os.PathLike, step: int, keep: int = 3) -> Path:
-    """Write ``state`` atomically as ``folder/step_<step>.pt``; keep only the newest ``keep``."""
+def save_checkpoint(
+    state: dict[str, Any], folder: str | os.PathLike, step: int, keep: int = 3, protect: Path | None = None
+) -> Path:
+    """Write ``state`` atomically as ``folder/step_<step>.pt``; keep only the newest ``keep``, and
+    ``protect`` (the trainer's newest healthy checkpoint, to go back to after a NaN)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     final = checkpoint_path(folder, step)
@@ -67,7 +70,8 @@ def save_checkpoint(state: dict[str, Any], folder: str | os.PathLike, step: int,
     finally:
         tmp.unlink(missing_ok=True)
     for old in list_checkpoints(folder)[:-keep]:
-        old.unlink(missing_ok=True)
+        if old != protect:
+            old.unlink(missing_ok=True)
     return final
 
 

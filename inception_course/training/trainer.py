@@ -48,8 +48,8 @@ from .distributed import (
 from .ema import ModelEMA
 from .history import History, HistoryWriter
 from .monitors import (
-    NonFiniteLossError, NonFiniteLossGuard, TrainingOutOfMemoryError, ZeroActivationMonitor, non_finite_message,
-    out_of_memory_message,
+    NonFiniteLossError, NonFiniteLossGuard, TrainingOutOfMemoryError, ZeroActivationMonitor, diverging,
+    non_finite_message, out_of_memory_message, weight_norm,
 )
 from .optim import build_optimizer
 from .presets import AUX_MODELS
@@ -210,6 +210,8 @@ class Trainer:
         self.elapsed = 0.0
         self.skipped = torch.zeros((), dtype=torch.long, device=self.device)
         self.last_checkpoint: str | None = None
+        self.health: list[dict[str, Any]] = []  # per checkpoint: step, mean loss since the one before, weight norm
+        self._healthy: Path | None = None  # the newest checkpoint not diverging, kept beyond keep_checkpoints
         self.resumed_changes: dict[str, tuple[Any, Any]] = {}
         self._reset_interval()
 
@@ -354,6 +356,8 @@ class Trainer:
         self.elapsed = state["wall_time"]
         self.skipped.fill_(state["skipped_steps"])
         self.last_checkpoint = str(path)
+        self.health = [h for h in state.get("health", []) if h["step"] <= self.step]  # absent before it existed
+        self._healthy = path
         rngs = state["rng"]
         if len(rngs) != self.ctx.world_size:
             self._say(f"checkpoint written by {len(rngs)} processes, resumed on {self.ctx.world_size}: not bit-exact")
@@ -393,18 +397,13 @@ class Trainer:
 
         The checkpoint of the step just before the bad one holds the weights that gave the bad loss
         (a resumed run meets the same batch next), so it is renamed ``*.pt.nonfinite``, where
-        ``--resume`` does not look, and the message names the newest checkpoint before it.
+        ``--resume`` does not look; so are the checkpoints that were already diverging (see
+        :meth:`_last_healthy`), and the message names the newest healthy one.
         """
         bad_step = self.guard.first_bad()
         if bad_step is None:
             return
-        last_good = None
-        for path in reversed(list_checkpoints(self.checkpoint_dir)):
-            if int(path.stem.split("_")[1]) < bad_step - 1:
-                last_good = str(path)
-                break
-            if self.ctx.is_main:
-                os.replace(path, path.with_name(path.name + ".nonfinite"))
+        last_good = self._last_healthy(bad_step - 2)
         raise NonFiniteLossError(
             non_finite_message(f"the training loss became NaN or infinite at step {bad_step}", self.epoch, last_good)
         )
@@ -422,8 +421,9 @@ class Trainer:
         if bad:
             raise NonFiniteLossError(non_finite_message(
                 f"the {' and '.join(bad)} state became NaN or infinite at step {self.step}", self.epoch,
-                self.last_checkpoint, detail=", blown up by an update while the loss was still finite",
+                self._last_healthy(self.step), detail=", blown up by an update while the loss was still finite",
             ))
+        health = {"step": self.step, "loss": self.guard.take_mean_loss(), "weight_norm": weight_norm(self.model)}
         rngs = gather_objects(rng_state(), self.ctx)
         if self.ctx.is_main:
             self._refuse_if_stale()
@@ -439,11 +439,36 @@ class Trainer:
                 "rng": rngs,
                 "history": self.history.records,
                 "config": self.config.to_dict(),
+                "health": [*self.health, health],
             }
-            path = save_checkpoint(state, self.checkpoint_dir, self.step, self.config.keep_checkpoints)
+            if diverging(health, self.health) is None:
+                self._healthy = checkpoint_path(self.checkpoint_dir, self.step)
+            path = save_checkpoint(state, self.checkpoint_dir, self.step, self.config.keep_checkpoints, self._healthy)
             self.last_checkpoint = str(path)
             self._newest_seen = self._newest_on_disk()
         self.last_checkpoint = broadcast_object(self.last_checkpoint, self.ctx)
+        self.health.append(health)
+
+    def _last_healthy(self, last_finite_step: int) -> str | None:
+        """After a NaN: the newest checkpoint up to ``last_finite_step`` whose weights were not
+        already diverging (:func:`monitors.diverging`: its loss and weight norm against the run's
+        earlier checkpoints). Every newer one is set aside (renamed ``*.pt.nonfinite`` or
+        ``*.pt.diverged``, where ``--resume`` does not look), so that ``--resume`` takes the one named."""
+        earlier = {h["step"]: i for i, h in enumerate(self.health)}
+        for path in reversed(list_checkpoints(self.checkpoint_dir)):
+            step = int(path.stem.split("_")[1])
+            if step > last_finite_step:
+                reason, suffix = None, ".nonfinite"
+            else:
+                i = earlier.get(step)
+                reason, suffix = (diverging(self.health[i], self.health[:i]) if i is not None else None), ".diverged"
+                if reason is None:
+                    return str(path)
+            if self.ctx.is_main:
+                os.replace(path, path.with_name(path.name + suffix))
+                if reason:
+                    self._say(f"set aside {path}: {reason}")
+        return None
 
     def _refuse_if_stale(self) -> None:
         """Raise :class:`StaleTrainerError` if the newest checkpoint on disk is not the one it was
