@@ -65,11 +65,13 @@ AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """``"auto"`` -> bf16 on GPUs that support it, fp16 on older GPUs, fp32 elsewhere."""
+    """``"auto"`` -> bf16 on GPUs with native bf16 (compute capability 8.0 or more: A100, H100,
+    RTX 30xx on), fp16 with a grad scaler on older ones (Colab's T4 is 7.5: ``is_bf16_supported()``
+    counts its emulation, and cuDNN has no bf16 convolutions there), fp32 elsewhere."""
     if precision == "auto":
         if device.type != "cuda":
             return "fp32"
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        return "bf16" if torch.cuda.get_device_capability(device)[0] >= 8 else "fp16"
     if precision not in ("fp32", "bf16", "fp16"):
         raise SettingsError(f"unknown precision {precision!r}; choose auto, fp32, bf16 or fp16")
     return precision
