@@ -51,7 +51,8 @@ FAST_SYNTHETIC_NUM_IMAGES = {"train": 640, "val": 160}
 def _synthetic(
     split, root, image_size, download, transform, num_classes=10, num_images=None, seed=0, level="easy"
 ):
-    num_images = num_images or (FAST_SYNTHETIC_NUM_IMAGES if is_fast() else SYNTHETIC_NUM_IMAGES)[split]
+    if num_images is None:  # 0 is not "unset": SyntheticShapes refuses it
+        num_images = (FAST_SYNTHETIC_NUM_IMAGES if is_fast() else SYNTHETIC_NUM_IMAGES)[split]
     return SyntheticShapes(split, num_classes, num_images, image_size, seed, level, transform)
 
 

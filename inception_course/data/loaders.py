@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import signal
 import warnings
 
 import numpy as np
@@ -70,7 +71,11 @@ def _sample_bytes(dataset: Dataset) -> int:
 
 
 def _seed_worker(worker_id: int) -> None:
-    """Give NumPy and ``random`` in each worker a seed derived from PyTorch's per-worker seed."""
+    """Give NumPy and ``random`` in each worker a seed derived from PyTorch's per-worker seed.
+
+    Workers ignore Ctrl-C (a terminal sends it to every process of the group): the main process
+    decides how to stop, e.g. the trainer checkpoints first, and shuts its workers down itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     seed = torch.initial_seed() % 2**32
     np.random.seed(seed)
     random.seed(seed)

@@ -17,13 +17,18 @@ import random
 import re
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
+from torch import nn
+from torch.optim import Optimizer
 
 CHECKPOINT_PATTERN = re.compile(r"^step_(\d+)\.pt$")
-REQUIRED_KEYS = ("model", "optimizer", "scheduler", "step", "epoch", "batch_in_epoch", "rng", "history", "config")
+REQUIRED_KEYS = (
+    "model", "optimizer", "scheduler", "step", "epoch", "batch_in_epoch", "rng", "history", "config", "wall_time",
+    "skipped_steps",
+)
 
 
 def checkpoint_path(folder: str | os.PathLike, step: int) -> Path:
@@ -39,8 +44,11 @@ def list_checkpoints(folder: str | os.PathLike) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
-def save_checkpoint(state: dict[str, Any], folder: str | os.PathLike, step: int, keep: int = 3) -> Path:
-    """Write ``state`` atomically as ``folder/step_<step>.pt``; keep only the newest ``keep``."""
+def save_checkpoint(
+    state: dict[str, Any], folder: str | os.PathLike, step: int, keep: int = 3, protect: Path | None = None
+) -> Path:
+    """Write ``state`` atomically as ``folder/step_<step>.pt``; keep only the newest ``keep``, and
+    ``protect`` (the trainer's newest healthy checkpoint, to go back to after a NaN)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     final = checkpoint_path(folder, step)
@@ -62,7 +70,8 @@ def save_checkpoint(state: dict[str, Any], folder: str | os.PathLike, step: int,
     finally:
         tmp.unlink(missing_ok=True)
     for old in list_checkpoints(folder)[:-keep]:
-        old.unlink(missing_ok=True)
+        if old != protect:
+            old.unlink(missing_ok=True)
     return final
 
 
@@ -75,15 +84,6 @@ def os_error_in(error: BaseException) -> OSError | None:
             return seen
         seen = seen.__cause__ or seen.__context__
     return None
-
-
-def remove_stale_temporaries(run_dir: str | os.PathLike) -> None:
-    """Delete the ``.tmp`` files a run killed while writing left in ``run_dir`` (``config.json.tmp``,
-    ``history.jsonl.tmp``) and in ``run_dir/checkpoints``. Call it only while holding the run's lock."""
-    run_dir = Path(run_dir)
-    for pattern in ("*.tmp", "checkpoints/.step_*.tmp"):
-        for p in run_dir.glob(pattern):
-            p.unlink(missing_ok=True)
 
 
 def non_finite_parts(state: dict[str, Any]) -> list[str]:
@@ -123,9 +123,14 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     return state
 
 
-def latest_checkpoint(folder: str | os.PathLike, map_location: str | torch.device = "cpu") -> tuple[Path, dict] | None:
-    """The newest checkpoint in ``folder`` that loads and holds only finite values, as ``(path,
-    state)``; ``None`` if there is none. Each file passed over is named in a warning."""
+def latest_checkpoint(
+    folder: str | os.PathLike,
+    map_location: str | torch.device = "cpu",
+    problem: Callable[[dict[str, Any]], str | None] | None = None,
+) -> tuple[Path, dict] | None:
+    """The newest checkpoint in ``folder`` that loads, holds only finite values and (when given)
+    has no ``problem(state)``, as ``(path, state)``; ``None`` if there is none. Each file passed
+    over is named in a warning that says why."""
     for path in reversed(list_checkpoints(folder)):
         try:
             state = load_checkpoint(path, map_location)
@@ -133,12 +138,47 @@ def latest_checkpoint(folder: str | os.PathLike, map_location: str | torch.devic
             warnings.warn(f"skipping {err}", stacklevel=2)
             continue
         bad = non_finite_parts(state)
-        if not bad:
+        found = f"its {' and '.join(bad)} state holds NaN or infinite values" if bad else problem and problem(state)
+        if not found:
             return path, state
-        warnings.warn(
-            f"skipping checkpoint {path}: its {' and '.join(bad)} state holds NaN or infinite values", stacklevel=2
-        )
+        warnings.warn(f"skipping checkpoint {path}: {found}", stacklevel=2)
     return None
+
+
+def restore_problem(state: dict[str, Any], model: nn.Module, ema: nn.Module | None, optimizer: Optimizer) -> str | None:
+    """Why ``state`` cannot be restored into ``model``, its weight average ``ema`` (the averaged module) and
+    ``optimizer`` (missing or unexpected keys, tensors of another size), or ``None`` if it can."""
+    parts = [("model", state["model"], model)]
+    if ema is not None:
+        saved = state.get("ema")
+        if not isinstance(saved, dict):
+            return "it holds no weight average (ema), which this run keeps"
+        parts.append(("weight average", saved.get("module"), ema))
+    for name, saved, module in parts:
+        problem = _state_dict_problem(saved, module.state_dict())
+        if problem:
+            return f"its {name} does not fit this network: {problem}"
+    saved_groups = state["optimizer"].get("param_groups", []) if isinstance(state["optimizer"], dict) else []
+    sizes = [len(g.get("params", ())) for g in saved_groups]
+    if sizes != [len(g["params"]) for g in optimizer.param_groups]:
+        return f"its optimiser state has parameter groups of {sizes} tensors, this optimiser {[len(g['params']) for g in optimizer.param_groups]}"
+    return None
+
+
+def _state_dict_problem(saved: dict[str, Any], expected: dict[str, torch.Tensor]) -> str | None:
+    """Missing keys, unexpected keys and size mismatches, at most three of each, on one line."""
+    if not isinstance(saved, dict):
+        return f"a {type(saved).__name__} instead of a state dict"
+    missing = [k for k in expected if k not in saved]
+    unexpected = [k for k in saved if k not in expected]
+    resized = [
+        f"{k} {tuple(saved[k].shape)} saved, {tuple(v.shape)} here" for k, v in expected.items()
+        if k in saved and isinstance(saved[k], torch.Tensor) and saved[k].shape != v.shape
+    ]
+    found = [(what, items) for what, items in (("missing", missing), ("unexpected", unexpected), ("size", resized)) if items]
+    return "; ".join(
+        f"{what} {', '.join(items[:3])}" + (f" and {len(items) - 3} more" if len(items) > 3 else "") for what, items in found
+    ) or None
 
 
 def rng_state() -> dict[str, Any]:

@@ -17,7 +17,8 @@ directory, the run's own ``config.json`` replaces the presets, so only the flags
 Errors a user can cause (a bad setting, a busy or unwritable run folder, a full disk, a corrupt
 download, an unreadable image, a NaN) print one line, ``inception-train: error: ...``, naming the
 cause and what to do; the exit status is 2 for a usage error, 1 for a run that failed. ``--debug``
-shows the traceback instead.
+shows the traceback instead. Ctrl-C or SIGTERM stops after the current step with a checkpoint of it
+and one line saying how to resume (exit status 130 or 143, see ``signals.py``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from ..data.errors import BadImageError, DownloadError
 from .monitors import NonFiniteLossError, TrainingOutOfMemoryError
 from .presets import DATA_PRESETS, MODEL_PRESETS
 from .runlock import RunDirectoryInUseError
+from .signals import TrainingStopped, stop_on_signals
 from .trainer import Trainer
 from .train_config import SettingsError, TrainConfig
 
@@ -150,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m inception_course.train`` and ``inception-train``.
 
     Exit status: 0 done; 1 the run failed (files, disk, data, a NaN); 2 a usage error (a flag or
-    setting that cannot work). ``--debug`` shows the traceback instead of the one-line message.
+    setting that cannot work); 130 / 143 stopped by Ctrl-C / SIGTERM (its state checkpointed). ``--debug`` shows the traceback instead of the one-line message.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     given = vars(build_parser().parse_args(argv))
@@ -164,7 +166,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 " seconds set INCEPTION_COURSE_FAST=1, or pass e.g. --width 0.25 --image-size 75",
                 file=sys.stderr,
             )
-        history = trainer.fit()
+        with stop_on_signals():
+            history = trainer.fit()
+    except TrainingStopped as stop:
+        if trainer.ctx.is_main:
+            print(f"inception-train: {stop}", file=sys.stderr)
+        return stop.exit_status
+    except KeyboardInterrupt:  # a second Ctrl-C, or one before training began
+        print("inception-train: interrupted: stopped at once; the checkpoints written so far are kept", file=sys.stderr)
+        return 130
     except USER_ERRORS as err:
         if debug:
             raise

@@ -81,6 +81,15 @@ def all_reduce_sum(tensor: torch.Tensor, ctx: DistContext) -> torch.Tensor:
     return tensor
 
 
+def max_over_ranks(value: int, ctx: DistContext) -> int:
+    """The largest ``value`` of all processes (so that all of them take the same decision)."""
+    if not ctx.enabled:
+        return value
+    tensor = torch.tensor(value, dtype=torch.long, device=ctx.device)
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return int(tensor)
+
+
 def broadcast_object(obj: Any, ctx: DistContext) -> Any:
     """Rank 0's ``obj`` on every process."""
     if not ctx.enabled:

@@ -27,12 +27,17 @@ class TrainingOutOfMemoryError(RuntimeError):
 
 
 class NonFiniteLossGuard:
-    """Tracks the first optimiser step with a non-finite loss, as a device tensor (no sync)."""
+    """Tracks the first optimiser step with a non-finite loss, as a device tensor (no sync), and
+    the mean loss since the last checkpoint (for :func:`diverging`)."""
 
     def __init__(self, device: torch.device) -> None:
         self.first_bad_step = torch.tensor(-1, device=device)
+        self._loss_sum = torch.zeros((), device=device)
+        self._loss_count = 0
 
     def update(self, loss: torch.Tensor, step: int) -> None:
+        self._loss_sum += loss.detach().float()
+        self._loss_count += 1
         bad = ~torch.isfinite(loss.detach())
         first = bad & (self.first_bad_step < 0)
         self.first_bad_step = torch.where(first, torch.full_like(self.first_bad_step, step), self.first_bad_step)
@@ -41,6 +46,44 @@ class NonFiniteLossGuard:
         """The first step whose loss was not finite, or ``None`` (synchronises)."""
         step = int(self.first_bad_step)
         return step if step >= 0 else None
+
+
+    def take_mean_loss(self) -> float | None:
+        """The mean loss since the previous call (synchronises), or ``None`` if there was none."""
+        if not self._loss_count:
+            return None
+        mean = float(self._loss_sum) / self._loss_count
+        self._loss_sum.zero_()
+        self._loss_count = 0
+        return mean
+
+
+#: After a NaN, a checkpoint counts as already diverging when its training loss is this many times
+#: the lowest of the run's earlier checkpoints, or its weight norm this many times the previous one's.
+LOSS_RISE = 1.5
+NORM_RISE = 1.5
+
+
+def weight_norm(model: nn.Module) -> float:
+    """The L2 norm of all of ``model``'s parameters together (synchronises)."""
+    norms = [p.detach().float().norm() for p in model.parameters()]
+    return float(torch.linalg.vector_norm(torch.stack(norms))) if norms else 0.0
+
+
+def diverging(health: dict, earlier: list[dict]) -> str | None:
+    """Why the checkpoint with ``health`` (``{"loss", "weight_norm"}``) was already on its way to
+    the NaN, judged against the run's own ``earlier`` checkpoints, or ``None``.
+
+    Used only after a NaN, to pick the checkpoint a lower learning rate can continue from: a
+    checkpoint can hold finite weights that diverge (the loss far above the run's best, the weights
+    growing fast), and resuming from it meets the NaN again whatever the learning rate."""
+    losses = [h["loss"] for h in earlier if h.get("loss") is not None]
+    if health.get("loss") is not None and losses and health["loss"] > LOSS_RISE * min(losses):
+        return f"its training loss {health['loss']:.3g} is over {LOSS_RISE}x the run's best {min(losses):.3g}"
+    if earlier and health["weight_norm"] > NORM_RISE * earlier[-1]["weight_norm"]:
+        return (f"its weight norm grew from {earlier[-1]['weight_norm']:.3g} to {health['weight_norm']:.3g} since the"
+                " checkpoint before")
+    return None
 
 
 def non_finite_message(what: str, epoch: int, last_good: str | None, detail: str = "") -> str:

@@ -40,6 +40,10 @@ class RunDirectoryInUseError(RuntimeError):
     """Another process (or another trainer in this one) is writing the run directory."""
 
 
+class StaleTrainerError(RuntimeError):
+    """The run folder was advanced by another trainer since this one last wrote to it."""
+
+
 class RunLock:
     """``acquire()`` creates the run directory if needed and locks it; ``release()`` unlocks."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,49 @@ def _setting(default: Any, help: str) -> Any:  # noqa: A002  (argparse's word)
     if isinstance(default, (dict, list)):
         return field(default_factory=lambda: type(default)(default), metadata={"help": help})
     return field(default=default, metadata={"help": help})
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _whole(minimum: int) -> Any:
+    return lambda v: float(v).is_integer() and v >= minimum
+
+
+#: Every numeric setting's real domain, checked when a config is made (so at parse time on the
+#: command line): ``{name: (test, what the error says it must be)}``. Zero is a value like any
+#: other; ``None`` (``none`` on the command line) is the only "unset" (see ``OPTIONAL_NUMBERS``).
+NUMERIC_DOMAINS: dict[str, tuple[Any, str]] = {
+    "epochs": (_whole(1), "at least 1 (a whole number)"),
+    "batch_size": (_whole(1), "at least 1 (a whole number)"),
+    "accum_steps": (_whole(1), "at least 1 (a whole number)"),
+    "log_every": (_whole(1), "at least 1 (a whole number)"),
+    "keep_checkpoints": (_whole(1), "at least 1 (a whole number)"),
+    "checkpoint_every": (_whole(1), "at least 1 (a whole number)"),
+    "image_size": (_whole(1), "at least 1 (a whole number of pixels)"),
+    "reference_batch_size": (_whole(1), "at least 1 (a whole number)"),
+    "num_workers": (_whole(0), "0 or more (a whole number; 0: load in the main process)"),
+    "seed": (lambda v: float(v).is_integer() and 0 <= v < 2**32, "a whole number in [0, 2**32)"),
+    "width": (lambda v: v > 0, "positive (1.0 is the paper's network)"),
+    "dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "aux_weights": (lambda v: v >= 0, "0 or more for each auxiliary classifier"),
+    "lr": (lambda v: v > 0, "positive"),
+    "base_lr": (lambda v: v > 0, "positive"),
+    "lr_decay": (lambda v: 0 < v <= 1, "in (0, 1] (1: no decay; the paper uses 0.94)"),
+    "lr_decay_epochs": (lambda v: v > 0, "positive (the paper decays every 2 epochs)"),
+    "warmup_epochs": (lambda v: v >= 0, "0 or more"),
+    "momentum": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "rmsprop_decay": (lambda v: 0 <= v < 1, "in [0, 1) (the paper uses 0.9)"),
+    "rmsprop_eps": (lambda v: v > 0, "positive (the paper uses 1.0)"),
+    "weight_decay": (lambda v: v >= 0, "0 or more"),
+    "clip_grad_norm": (lambda v: v > 0, "positive (the paper clips at 2.0)"),
+    "label_smoothing": (lambda v: 0 <= v < 1, "in [0, 1) (the paper uses 0.1)"),
+    "ema_decay": (lambda v: 0 <= v < 1, "in [0, 1) (the paper uses 0.9999)"),
+    "zero_fraction_warn": (lambda v: 0 < v <= 1, "in (0, 1]"),
+}
+#: Numeric settings that take ``None`` ("none" on the command line) for "off" or "the default".
+OPTIONAL_NUMBERS = frozenset({"checkpoint_every", "image_size", "num_workers", "lr", "clip_grad_norm", "ema_decay"})
 
 
 @dataclass
@@ -107,21 +151,21 @@ class TrainConfig:
         if self.depths is not None:
             self.depths = tuple(self.depths)
         self.aux_weights = tuple(self.aux_weights)
-        for name in ("epochs", "batch_size", "accum_steps", "log_every", "keep_checkpoints"):
-            if getattr(self, name) < 1:
-                raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("checkpoint_every", "image_size"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise SettingsError(f"{name} must be at least 1 (or none for the default), got {getattr(self, name)}")
         for name in ("data_kwargs", "model_kwargs"):
             if not isinstance(getattr(self, name), dict):
                 raise SettingsError(
                     f"{name} must be a JSON object such as '{{\"num_classes\": 10}}', got {getattr(self, name)!r}"
                 )
-        if not 0.0 <= self.label_smoothing < 1.0:
-            raise SettingsError(f"label_smoothing must be in [0, 1) (the paper uses 0.1), got {self.label_smoothing}")
-        if self.width <= 0:
-            raise SettingsError(f"width must be positive (1.0 is the paper's network), got {self.width}")
+        for name, (check, domain) in NUMERIC_DOMAINS.items():
+            value = getattr(self, name)
+            values = value if isinstance(value, tuple) else (value,)
+            if value is None and name in OPTIONAL_NUMBERS:
+                continue
+            if not all(_is_number(v) and check(v) for v in values):
+                unset = " (or none: see --help)" if name in OPTIONAL_NUMBERS else ""
+                raise SettingsError(f"{name} must be {domain}{unset}, got {value!r}")
+        if self.depths is not None and not all(isinstance(d, int) and d >= 0 for d in self.depths):
+            raise SettingsError(f"depths must be whole numbers of blocks, 0 or more, got {self.depths}")
 
     @classmethod
     def from_preset(cls, model: str = "inception_v4", data: str = "synthetic", **overrides: Any) -> "TrainConfig":

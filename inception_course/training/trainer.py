@@ -27,7 +27,7 @@ import random
 import socket
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -38,22 +38,26 @@ from ..config import default_device
 from ..data import MODEL_INPUTS, TENSOR_DATASETS, build_dataset, build_loader, transforms_for
 from ..models import create_model
 from .checkpoint import (
-    latest_checkpoint, list_checkpoints, non_finite_parts, remove_stale_temporaries, rng_state, save_checkpoint,
+    checkpoint_path, latest_checkpoint, list_checkpoints, non_finite_parts, restore_problem, rng_state, save_checkpoint,
     set_rng_state,
 )
 from .clip import clip_gradients_
-from .distributed import barrier, broadcast_object, gather_objects, init_distributed, shutdown, wrap_model
+from .distributed import (
+    barrier, broadcast_object, gather_objects, init_distributed, max_over_ranks, shutdown, wrap_model,
+)
 from .ema import ModelEMA
 from .history import History, HistoryWriter
 from .monitors import (
-    NonFiniteLossError, NonFiniteLossGuard, TrainingOutOfMemoryError, ZeroActivationMonitor, non_finite_message,
-    out_of_memory_message,
+    NonFiniteLossError, NonFiniteLossGuard, TrainingOutOfMemoryError, ZeroActivationMonitor, diverging,
+    non_finite_message, out_of_memory_message, weight_norm,
 )
 from .optim import build_optimizer
 from .presets import AUX_MODELS
 from .sampler import ResumableSampler
-from .runlock import LOCK_FILE, RunLock
+from .rundir import check_new_run_folder, remove_stale_temporaries
+from .runlock import LOCK_FILE, RunLock, StaleTrainerError
 from .schedule import PaperLRFactor, paper_schedule, scale_lr
+from .signals import TrainingStopped, stop_requested
 from .train_config import SettingsError, TrainConfig
 from .validate import evaluate
 
@@ -61,11 +65,13 @@ AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """``"auto"`` -> bf16 on GPUs that support it, fp16 on older GPUs, fp32 elsewhere."""
+    """``"auto"`` -> bf16 on GPUs with native bf16 (compute capability 8.0 or more: A100, H100,
+    RTX 30xx on), fp16 with a grad scaler on older ones (Colab's T4 is 7.5: ``is_bf16_supported()``
+    counts its emulation, and cuDNN has no bf16 convolutions there), fp32 elsewhere."""
     if precision == "auto":
         if device.type != "cuda":
             return "fp32"
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        return "bf16" if torch.cuda.get_device_capability(device)[0] >= 8 else "fp16"
     if precision not in ("fp32", "bf16", "fp16"):
         raise SettingsError(f"unknown precision {precision!r}; choose auto, fp32, bf16 or fp16")
     return precision
@@ -137,12 +143,16 @@ class Trainer:
         # One writer per folder: lock it before reading or writing anything in it (rank 0 writes).
         self.lock = RunLock(self.run_dir)
         new_folder = not self.run_dir.exists()
+        if not cfg.resume and self.ctx.is_main:
+            check_new_run_folder(self.run_dir)  # before the lock file is created in it
         try:
             if self.ctx.is_main:
                 self.lock.acquire()
                 remove_stale_temporaries(self.run_dir)
             found = self._find_checkpoint() if cfg.resume else None  # settings compared before building
             self._build(model, train_set, val_set)
+            if found and self._restore_problem(found[1]):
+                found = self._find_checkpoint(self._restore_problem)  # the newest that fits, naming those skipped
             records = self._restore(*found, command) if found else self._start_new_run(command)
         except BaseException:
             self.close()
@@ -151,6 +161,7 @@ class Trainer:
                     (self.run_dir / LOCK_FILE).unlink()
                     self.run_dir.rmdir()  # only if nothing else was written
             raise
+        self._newest_seen = self._newest_on_disk()  # see _refuse_if_stale
         self.writer = HistoryWriter(self.run_dir if self.ctx.is_main else None, records)
         if self.resumed_changes:
             self.writer.append({
@@ -181,9 +192,10 @@ class Trainer:
         self.train_model = torch.compile(self.ddp) if cfg.compile else self.ddp
         if self.ctx.enabled:
             torch.manual_seed(cfg.seed + self.ctx.rank)  # different dropout masks on each process
-        self.ema = ModelEMA(self.model, cfg.ema_decay) if cfg.ema_decay else None
+        self.ema = ModelEMA(self.model, cfg.ema_decay) if cfg.ema_decay is not None else None
         self.global_batch = cfg.batch_size * cfg.accum_steps * self.ctx.world_size
-        self.lr = cfg.lr or scale_lr(cfg.base_lr, self.global_batch, cfg.reference_batch_size, cfg.lr_scaling)
+        scaled = scale_lr(cfg.base_lr, self.global_batch, cfg.reference_batch_size, cfg.lr_scaling)
+        self.lr = cfg.lr if cfg.lr is not None else scaled
         self.optimizer = build_optimizer(
             self.model, cfg.optimizer, self.lr, cfg.momentum, cfg.weight_decay, cfg.rmsprop_decay, cfg.rmsprop_eps
         )
@@ -200,6 +212,8 @@ class Trainer:
         self.elapsed = 0.0
         self.skipped = torch.zeros((), dtype=torch.long, device=self.device)
         self.last_checkpoint: str | None = None
+        self.health: list[dict[str, Any]] = []  # per checkpoint: step, mean loss since the one before, weight norm
+        self._healthy: Path | None = None  # the newest checkpoint not diverging, kept beyond keep_checkpoints
         self.resumed_changes: dict[str, tuple[Any, Any]] = {}
         self._reset_interval()
 
@@ -304,10 +318,12 @@ class Trainer:
         os.replace(tmp, self.run_dir / "config.json")
 
     # ----------------------------------------------------------------- resume and checkpoints
-    def _find_checkpoint(self) -> tuple[Path, dict[str, Any]]:
-        """The newest valid checkpoint, after checking that the settings may resume it (before any
-        model or data is built, so that a wrong ``--model`` fails here and says so)."""
-        found = latest_checkpoint(self.checkpoint_dir)
+    def _find_checkpoint(
+        self, problem: Callable[[dict[str, Any]], str | None] | None = None
+    ) -> tuple[Path, dict[str, Any]]:
+        """The newest valid checkpoint (without a ``problem``), after checking that the settings may
+        resume it (before any model or data is built, so that a wrong ``--model`` fails here and says so)."""
+        found = latest_checkpoint(self.checkpoint_dir, problem=problem)
         if found is None and list_checkpoints(self.checkpoint_dir):
             raise ValueError(f"no checkpoint in {self.checkpoint_dir} is usable (see the warnings above)")
         if found is None:
@@ -321,6 +337,10 @@ class Trainer:
             listing = "; ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in refused.items())
             raise SettingsError(f"cannot resume {path} with different settings ({listing}); use the original ones")
         return found
+
+    def _restore_problem(self, state: dict[str, Any]) -> str | None:
+        """Why ``state`` cannot be loaded into the network, weight average and optimiser just built."""
+        return restore_problem(state, self.model, self.ema.module if self.ema is not None else None, self.optimizer)
 
     def _restore(self, path: Path, state: dict[str, Any], command: str | None) -> list[dict[str, Any]]:
         """Load ``state`` into the freshly built trainer; return the history records it holds.
@@ -339,6 +359,8 @@ class Trainer:
         self.elapsed = state["wall_time"]
         self.skipped.fill_(state["skipped_steps"])
         self.last_checkpoint = str(path)
+        self.health = [h for h in state.get("health", []) if h["step"] <= self.step]  # absent before it existed
+        self._healthy = path
         rngs = state["rng"]
         if len(rngs) != self.ctx.world_size:
             self._say(f"checkpoint written by {len(rngs)} processes, resumed on {self.ctx.world_size}: not bit-exact")
@@ -378,18 +400,13 @@ class Trainer:
 
         The checkpoint of the step just before the bad one holds the weights that gave the bad loss
         (a resumed run meets the same batch next), so it is renamed ``*.pt.nonfinite``, where
-        ``--resume`` does not look, and the message names the newest checkpoint before it.
+        ``--resume`` does not look; so are the checkpoints that were already diverging (see
+        :meth:`_last_healthy`), and the message names the newest healthy one.
         """
         bad_step = self.guard.first_bad()
         if bad_step is None:
             return
-        last_good = None
-        for path in reversed(list_checkpoints(self.checkpoint_dir)):
-            if int(path.stem.split("_")[1]) < bad_step - 1:
-                last_good = str(path)
-                break
-            if self.ctx.is_main:
-                os.replace(path, path.with_name(path.name + ".nonfinite"))
+        last_good = self._last_healthy(bad_step - 2)
         raise NonFiniteLossError(
             non_finite_message(f"the training loss became NaN or infinite at step {bad_step}", self.epoch, last_good)
         )
@@ -407,10 +424,12 @@ class Trainer:
         if bad:
             raise NonFiniteLossError(non_finite_message(
                 f"the {' and '.join(bad)} state became NaN or infinite at step {self.step}", self.epoch,
-                self.last_checkpoint, detail=", blown up by an update while the loss was still finite",
+                self._last_healthy(self.step), detail=", blown up by an update while the loss was still finite",
             ))
+        health = {"step": self.step, "loss": self.guard.take_mean_loss(), "weight_norm": weight_norm(self.model)}
         rngs = gather_objects(rng_state(), self.ctx)
         if self.ctx.is_main:
+            self._refuse_if_stale()
             state = {
                 **live,
                 "scheduler": self.scheduler.state_dict(),
@@ -423,10 +442,52 @@ class Trainer:
                 "rng": rngs,
                 "history": self.history.records,
                 "config": self.config.to_dict(),
+                "health": [*self.health, health],
             }
-            path = save_checkpoint(state, self.checkpoint_dir, self.step, self.config.keep_checkpoints)
+            if diverging(health, self.health) is None:
+                self._healthy = checkpoint_path(self.checkpoint_dir, self.step)
+            path = save_checkpoint(state, self.checkpoint_dir, self.step, self.config.keep_checkpoints, self._healthy)
             self.last_checkpoint = str(path)
+            self._newest_seen = self._newest_on_disk()
         self.last_checkpoint = broadcast_object(self.last_checkpoint, self.ctx)
+        self.health.append(health)
+
+    def _last_healthy(self, last_finite_step: int) -> str | None:
+        """After a NaN: the newest checkpoint up to ``last_finite_step`` whose weights were not
+        already diverging (:func:`monitors.diverging`: its loss and weight norm against the run's
+        earlier checkpoints). Every newer one is set aside (renamed ``*.pt.nonfinite`` or
+        ``*.pt.diverged``, where ``--resume`` does not look), so that ``--resume`` takes the one named."""
+        earlier = {h["step"]: i for i, h in enumerate(self.health)}
+        for path in reversed(list_checkpoints(self.checkpoint_dir)):
+            step = int(path.stem.split("_")[1])
+            if step > last_finite_step:
+                reason, suffix = None, ".nonfinite"
+            else:
+                i = earlier.get(step)
+                reason, suffix = (diverging(self.health[i], self.health[:i]) if i is not None else None), ".diverged"
+                if reason is None:
+                    return str(path)
+            if self.ctx.is_main:
+                os.replace(path, path.with_name(path.name + suffix))
+                if reason:
+                    self._say(f"set aside {path}: {reason}")
+        return None
+
+    def _refuse_if_stale(self) -> None:
+        """Raise :class:`StaleTrainerError` if the newest checkpoint on disk is not the one it was
+        when this trainer last wrote or read it: another trainer has advanced the run since (e.g. a notebook's
+        interrupted trainer, whose run was resumed to its end by a new one)."""
+        newest = self._newest_on_disk()
+        if newest != self._newest_seen:
+            raise StaleTrainerError(
+                f"{self.run_dir} has been advanced by another trainer (its newest checkpoint is {newest}; when this"
+                f" trainer last wrote it was {self._newest_seen}): this one refuses to write to it. To continue the"
+                " run, make a new Trainer with resume=True (--resume)"
+            )
+
+    def _newest_on_disk(self) -> str | None:
+        saved = list_checkpoints(self.checkpoint_dir)
+        return str(saved[-1]) if saved else None
 
     # ----------------------------------------------------------------- the loop
     @property
@@ -444,6 +505,7 @@ class Trainer:
         try:
             if self.ctx.is_main:
                 self.lock.acquire()  # held since __init__, unless fit runs a second time
+                self._refuse_if_stale()
             while self.epoch < self.config.epochs:
                 self._train_epoch()
                 self._end_epoch()
@@ -482,7 +544,22 @@ class Trainer:
                 bar.set_postfix(self._log_train(), refresh=False)
             if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
                 self.save_checkpoint()
+            self._stop_if_asked()
         bar.close()
+
+    def _stop_if_asked(self) -> None:
+        """After a stop signal (see ``signals.py``): checkpoint this step and raise
+        :class:`TrainingStopped`. Distributed processes agree at logging steps (one all-reduce)."""
+        signum = stop_requested() or 0
+        if self.ctx.enabled:
+            if self.step % self.config.log_every:
+                return
+            signum = max_over_ranks(signum, self.ctx)
+        if not signum:
+            return
+        if self.last_checkpoint != str(checkpoint_path(self.checkpoint_dir, self.step)):
+            self.save_checkpoint()
+        raise TrainingStopped(signum, self.last_checkpoint, self.run_dir)
 
     def _prepare(self, images: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         memory_format = torch.channels_last if self.config.channels_last else torch.preserve_format
@@ -522,7 +599,7 @@ class Trainer:
             self._loss_sum += loss.detach().float()
             self._loss_count += 1
         scale_before = self.scaler._scale.clone() if self.scaler.is_enabled() else None  # noqa: SLF001
-        if cfg.clip_grad_norm:
+        if cfg.clip_grad_norm is not None:
             self.scaler.unscale_(self.optimizer)
             self._grad_norm = clip_gradients_(self.model.parameters(), cfg.clip_grad_norm, cfg.clip_mode)
         self.scaler.step(self.optimizer)

@@ -158,3 +158,14 @@ def test_a_non_finite_checkpoint_on_disk_is_passed_over_by_resume(tmp_path):
     with pytest.warns(UserWarning, match=f"skipping checkpoint {newest}: its optimizer state holds NaN"):
         path, _ = latest_checkpoint(tmp_path / "checkpoints")
     assert path.name == "step_00000004.pt"
+
+
+@pytest.mark.parametrize("capability, expected", [((7, 5), "fp16"), ((8, 0), "bf16"), ((9, 0), "bf16")])
+def test_auto_precision_is_fp16_below_compute_capability_8(monkeypatch, capability, expected):
+    """A T4 (7.5, Colab's GPU) emulates bf16, which is_bf16_supported() counts: auto must take fp16."""
+    from inception_course.training.trainer import resolve_precision
+
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    assert resolve_precision("auto", torch.device("cuda", 0)) == expected
+    assert resolve_precision("auto", torch.device("cpu")) == "fp32"
