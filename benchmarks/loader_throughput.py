@@ -23,14 +23,18 @@ import platform
 import shlex
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
 import torchvision
 
-from inception_course.data import build_dataset, build_loader, cache_dataset, list_datasets
-from inception_course.data.loaders import available_cpus
-from inception_course.evaluation.records import write_json_atomic
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import machine  # noqa: E402  (a script beside this one)
+
+from inception_course.data import build_dataset, build_loader, cache_dataset, list_datasets  # noqa: E402
+from inception_course.data.loaders import available_cpus  # noqa: E402
+from inception_course.evaluation.records import write_json_atomic  # noqa: E402
 
 
 def images_per_second(dataset: Any, batch_size: int, workers: int, batches: int) -> float:
@@ -84,8 +88,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         provenance = {
             "command": shlex.join([os.path.basename(sys.executable), *sys.argv]),
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "machine": f"{platform.node()} ({platform.processor() or platform.machine()}), "
-            f"{available_cpus()} usable CPU cores",
+            "host": platform.node(),
+            "usable_cpus": available_cpus(),
+            "machine": machine(),
             "python": platform.python_version(),
             "torch": torch.__version__,
             "torchvision": torchvision.__version__,

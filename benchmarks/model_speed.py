@@ -35,8 +35,11 @@ from typing import Callable
 import torch
 from torch import nn
 
-from inception_course import create_model
-from inception_course.evaluation.records import write_json_atomic
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import machine  # noqa: E402  (a script beside this one)
+
+from inception_course import create_model  # noqa: E402
+from inception_course.evaluation.records import write_json_atomic  # noqa: E402
 
 
 def _timm(name: str) -> Callable[[], nn.Module]:
@@ -217,6 +220,7 @@ def provenance(args: argparse.Namespace) -> dict:
     return {
         "command": shlex.join([Path(sys.executable).name, *sys.argv]),
         "device": device_name(torch.device(args.device)),
+        "machine": machine(args.device),
         "torch": torch.__version__,
         "torchvision": torchvision.__version__,
         "timm": timm.__version__,

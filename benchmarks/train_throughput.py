@@ -31,12 +31,16 @@ import shlex
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import torch
 
-from inception_course import list_models
-from inception_course.evaluation.records import write_json_atomic
-from inception_course.training import TrainConfig, Trainer
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import machine  # noqa: E402  (a script beside this one)
+
+from inception_course import list_models  # noqa: E402
+from inception_course.evaluation.records import write_json_atomic  # noqa: E402
+from inception_course.training import TrainConfig, Trainer  # noqa: E402
 
 
 def synchronize(device: torch.device) -> None:
@@ -145,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         write_json_atomic(args.out, {
             "command": shlex.join([sys.executable.rsplit("/", 1)[-1], *sys.argv]),
             "device": device_name,
+            "machine": machine(device),
             "torch": torch.__version__,
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "settings": vars(args),

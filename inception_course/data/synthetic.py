@@ -30,6 +30,9 @@ TEXTURES = ("solid", "stripes", "checker", "dots")
 LEVELS = ("easy", "hard")
 SPLIT_IDS = {"train": 0, "val": 1}
 MIN_IMAGE_SIZE = 32
+#: Drawn images are kept in memory (they are a pure function of their index, so a later epoch
+#: reads what an earlier one drew) while the whole split fits in this many bytes.
+CACHE_BYTES = 64 * 2**20
 MAX_CLASSES = len(SHAPES) * len(TEXTURES)
 SHAPE_EXTENT = 1.15  # every unit-radius shape lies within this distance of its centre (square corners: 1.10)
 
@@ -128,6 +131,10 @@ class SyntheticShapes(Dataset):
         self.transform = transform if transform is not None else to_signed_unit_range()
         grid = (np.arange(image_size, dtype=np.float32) + 0.5) / image_size
         self._y, self._x = np.meshgrid(grid, grid, indexing="ij")
+        # Drawing costs about as much as a small network's training step on one core: keep what
+        # was drawn when the split fits in CACHE_BYTES (the same pixels, only drawn once).
+        fits = num_images * image_size * image_size * 3 <= CACHE_BYTES
+        self._drawn: dict[int, np.ndarray] | None = {} if fits else None
 
     def __len__(self) -> int:
         return self.num_images
@@ -136,7 +143,13 @@ class SyntheticShapes(Dataset):
         if not 0 <= index < self.num_images:
             raise IndexError(f"index {index} out of range for {self.num_images} images")
         label = index % self.num_classes
-        image = torch.from_numpy(self.draw(index)).permute(2, 0, 1).contiguous()
+        if self._drawn is None:
+            pixels = self.draw(index)
+        else:
+            pixels = self._drawn.get(index)
+            if pixels is None:
+                pixels = self._drawn[index] = self.draw(index)
+        image = torch.from_numpy(pixels).permute(2, 0, 1).contiguous()  # a copy: the cached pixels stay as drawn
         return self.transform(image), label
 
     def draw(self, index: int) -> np.ndarray:

@@ -34,10 +34,15 @@ def clip_grad_norm_per_tensor_(params: Iterable[torch.Tensor], max_norm: float) 
     if not grads:
         return torch.zeros(())
     norms = torch._foreach_norm(grads)  # noqa: SLF001  (one kernel for all tensors)
-    dtype = torch.float64 if any(g.dtype == torch.float64 for g in grads) else torch.float32
-    total = torch.linalg.vector_norm(torch.stack([n.to(dtype) for n in norms]))
-    # factor = max_norm / max(norm, max_norm): 1 for small gradients, no division by zero.
-    factors = [(max_norm / torch.clamp(n.to(dtype), min=max_norm)).to(g.dtype) for n, g in zip(norms, grads)]
+    dtypes = {g.dtype for g in grads}
+    dtype = torch.float64 if torch.float64 in dtypes else torch.float32
+    norms = torch.stack(norms).to(dtype)
+    total = torch.linalg.vector_norm(norms)
+    # factor = max_norm / max(norm, max_norm): 1 for small gradients, no division by zero. One
+    # vector of factors, not one small tensor per gradient (hundreds of tiny ops every step).
+    factors = (max_norm / torch.clamp(norms, min=max_norm)).unbind()
+    if dtypes != {dtype}:
+        factors = [f.to(g.dtype) for f, g in zip(factors, grads)]
     torch._foreach_mul_(grads, factors)  # noqa: SLF001
     return total
 

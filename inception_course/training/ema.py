@@ -32,6 +32,7 @@ class ModelEMA:
         self.decay = decay
         self.warmup = warmup
         self.num_updates = 0
+        self._slots: tuple[nn.Module, list] | None = None  # see _entries
 
     def current_decay(self) -> float:
         """The decay the next :meth:`update` uses."""
@@ -43,13 +44,41 @@ class ModelEMA:
     def update(self, model: nn.Module) -> None:
         """``ema = d * ema + (1 - d) * weights`` for every floating-point entry."""
         d = self.current_decay()
-        weights = model.state_dict()
-        for name, average in self.module.state_dict().items():
-            if average.is_floating_point():
-                average.lerp_(weights[name].to(average.dtype), 1.0 - d)
-            else:
-                average.copy_(weights[name])
+        averages, weights, int_averages, int_weights = self._entries(model)
+        if averages:
+            torch._foreach_lerp_(averages, weights, 1.0 - d)  # noqa: SLF001  (one call for all tensors)
+        if int_averages:
+            torch._foreach_copy_(int_averages, int_weights)  # noqa: SLF001
         self.num_updates += 1
+
+    def _entries(self, model: nn.Module) -> tuple[list[torch.Tensor], ...]:
+        """(float averages, their weights, integer averages, their values): the state dict's entries,
+        read through the modules' own parameter and buffer dicts (found once per model: the
+        averaging runs after every step, and ``model.state_dict()`` costs more than the averaging)."""
+        if self._slots is None or self._slots[0] is not model:
+            pairs = zip(self.module.modules(), model.modules())
+            self._slots = (model, [
+                (ours, theirs, name)
+                for average, live in pairs
+                for ours, theirs, names in (
+                    (average._parameters, live._parameters, list(live._parameters)),  # noqa: SLF001
+                    (average._buffers, live._buffers,  # noqa: SLF001
+                     [n for n in live._buffers if n not in live._non_persistent_buffers_set]),  # noqa: SLF001
+                )
+                for name in names
+                if theirs[name] is not None
+            ])
+        floats: tuple[list, list] = ([], [])
+        ints: tuple[list, list] = ([], [])
+        for ours, theirs, name in self._slots[1]:
+            average, live = ours[name], theirs[name]
+            if average.is_floating_point():
+                floats[0].append(average)
+                floats[1].append(live.to(average.dtype))
+            else:
+                ints[0].append(average)
+                ints[1].append(live)
+        return (*floats, *ints)
 
     def state_dict(self) -> dict[str, Any]:
         return {"module": self.module.state_dict(), "num_updates": self.num_updates, "decay": self.decay}

@@ -193,6 +193,7 @@ class Trainer:
         if self.ctx.enabled:
             torch.manual_seed(cfg.seed + self.ctx.rank)  # different dropout masks on each process
         self.ema = ModelEMA(self.model, cfg.ema_decay) if cfg.ema_decay is not None else None
+        self.params = list(self.model.parameters())  # listed once: clipping reads them every step
         self.global_batch = cfg.batch_size * cfg.accum_steps * self.ctx.world_size
         scaled = scale_lr(cfg.base_lr, self.global_batch, cfg.reference_batch_size, cfg.lr_scaling)
         self.lr = cfg.lr if cfg.lr is not None else scaled
@@ -601,7 +602,7 @@ class Trainer:
         scale_before = self.scaler._scale.clone() if self.scaler.is_enabled() else None  # noqa: SLF001
         if cfg.clip_grad_norm is not None:
             self.scaler.unscale_(self.optimizer)
-            self._grad_norm = clip_gradients_(self.model.parameters(), cfg.clip_grad_norm, cfg.clip_mode)
+            self._grad_norm = clip_gradients_(self.params, cfg.clip_grad_norm, cfg.clip_mode)
         self.scaler.step(self.optimizer)
         self.scaler.update()
         if scale_before is not None:  # the scaler lowers its scale exactly when it skipped the step

@@ -7,7 +7,10 @@ import pytest
 import torch
 from PIL import Image
 
+from torchvision.transforms import v2
+
 from inception_course.data import transforms_for
+from inception_course.data.transforms import to_signed_unit_range
 
 
 def test_pixels_map_to_signed_unit_range():
@@ -15,6 +18,16 @@ def test_pixels_map_to_signed_unit_range():
     image[:, :, 20:] = 255
     out = transforms_for(None, image_size=40, crop_fraction=1.0)(image)
     assert out.dtype == torch.float32 and out.min() == -1 and out.max() == 1
+
+
+def test_signed_unit_range_is_torchvisions_two_transforms_bit_for_bit():
+    torchvision_way = v2.Compose([v2.ToDtype(torch.float32, scale=True), v2.Normalize([0.5] * 3, [0.5] * 3)])
+    every_byte = torch.arange(256, dtype=torch.uint8).repeat(3, 2, 1)
+    fast = to_signed_unit_range()
+    for image in (every_byte, every_byte.permute(0, 2, 1), torch.rand(3, 4, 4)):  # strided, and float input
+        out = fast(image)
+        assert out.dtype == torch.float32 and torch.equal(out, torchvision_way(image))
+    assert fast(every_byte)[0, 0, 0] == -1 and fast(every_byte)[0, 0, 255] == 1
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,17 @@ def test_same_seed_gives_same_images_across_constructions():
     assert not torch.equal(first[0][0], other_seed[0][0]) and not torch.equal(first[0][0], other_split[0][0])
 
 
+@pytest.mark.parametrize("cache_bytes", [0, 10**9])  # too small to keep anything; room for all
+def test_a_second_read_gives_the_pixels_drawn_first(monkeypatch, cache_bytes):
+    monkeypatch.setattr("inception_course.data.synthetic.CACHE_BYTES", cache_bytes)
+    data = SyntheticShapes("train", num_images=6, image_size=40, seed=1)
+    first = [data[i][0].clone() for i in range(6)]
+    data[2][0].fill_(0.0)  # a caller changing an item in place does not change the next read
+    assert all(torch.equal(data[i][0], first[i]) for i in range(6))
+    assert torch.equal(first[4], SyntheticShapes("train", num_images=6, image_size=40, seed=1)[4][0])
+    assert (data._drawn is None) == (cache_bytes == 0)  # noqa: SLF001
+
+
 @pytest.mark.parametrize("size", [75, 299])
 @pytest.mark.parametrize("level", ["easy", "hard"])
 def test_items_are_signed_unit_images_with_balanced_labels(size, level):

@@ -171,3 +171,19 @@ def test_the_trainer_clips_with_the_configured_mode(tmp_path, mode):
         assert steps == pytest.approx([limit] * len(steps), rel=1e-3)  # every tensor cut to the threshold
     else:
         assert sum(s * s for s in steps) ** 0.5 == pytest.approx(limit, rel=1e-3)  # one factor for all
+
+
+def test_per_tensor_clipping_keeps_each_gradients_dtype():
+    torch.manual_seed(0)
+    dtypes = (torch.float32, torch.float64, torch.bfloat16)
+    params = [torch.zeros(n, dtype=d, requires_grad=True) for n, d in zip((5, 300, 7), dtypes)]
+    for p in params:
+        p.grad = torch.randn_like(p) * 3
+    originals = [p.grad.clone() for p in params]
+    total = clip_grad_norm_per_tensor_(params, max_norm=2.0)
+    assert total.dtype == torch.float64
+    for p, g in zip(params, originals):
+        norm = g.norm().double()  # the norm in the gradient's dtype, the factor in float64
+        factor = (2.0 / norm if norm > 2.0 else torch.tensor(1.0, dtype=torch.float64)).to(g.dtype)
+        assert p.grad.dtype == g.dtype
+        assert torch.equal(p.grad, g * factor)

@@ -132,3 +132,35 @@ def test_gradient_accumulation_matches_the_full_batch(tmp_path):
     accumulated.fit()
     for a, b in zip(full.model.parameters(), accumulated.model.parameters()):
         assert torch.allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def _ema_by_state_dict(ema: ModelEMA, model: nn.Module) -> None:
+    """The weight average written out entry by entry through ``state_dict`` (the definition)."""
+    d, weights = ema.current_decay(), model.state_dict()
+    for name, average in ema.module.state_dict().items():
+        if average.is_floating_point():
+            average.lerp_(weights[name].to(average.dtype), 1.0 - d)
+        else:
+            average.copy_(weights[name])
+    ema.num_updates += 1
+
+
+def test_ema_update_equals_the_state_dict_definition_bit_for_bit():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.LazyLinear(2))
+    model(torch.randn(2, 3, 6, 6))
+    fast, reference = ModelEMA(model, decay=0.99), ModelEMA(model, decay=0.99)
+    for step in range(4):
+        if step == 2:
+            model.double()  # replaces every tensor: the average must follow the new ones
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(torch.randn_like(p))
+        model(torch.randn(2, 3, 6, 6, dtype=next(model.parameters()).dtype))  # moves the batch-norm statistics
+        fast.update(model)
+        _ema_by_state_dict(reference, model)
+    ours, expected = fast.module.state_dict(), reference.module.state_dict()
+    assert ours.keys() == expected.keys()
+    for name in ours:
+        assert torch.equal(ours[name], expected[name]), name
+    assert ours["1.num_batches_tracked"].item() == 5  # the lazy layer's first pass, then four steps
