@@ -27,8 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..models.layers import InceptionBlock, ResidualInceptionBlock
 from ..models.factory import create_model
+from ..models.layers import InceptionBlock, ResidualInceptionBlock
 from ..models.registry import get_builder
 
 FEATURES = "features"
