@@ -349,6 +349,9 @@ def check_fold_bn(report: Report, student_fn: Callable[[ConvBNReLU], Any]) -> No
     if not callable(student_fn) or isinstance(student_fn, torch.nn.Module):
         report.fail(f"expected a function fold_bn(layer) -> (weight, bias), got {type(student_fn).__name__}")
         return
+    if refuse_library(report, student_fn, forbidden=("inception_course",),
+                      write_instead="compute the folded weight and bias from the formula of section 8"):
+        return
     layer = example_layer()
     output, error = run(student_fn, copy.deepcopy(layer))
     if error is not None:

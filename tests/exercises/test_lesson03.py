@@ -52,7 +52,7 @@ WRONG = {
     "wrong signature": (lambda s, k: s - k + 1, "raised TypeError"),
     "kernel and stride swapped": (lambda s, k, st=1, p=0: (s + 2 * p - st) // k + 1, "floor((size + 2 * padding - kernel)"),
     "not a function": (42, "expected a function"),
-    "measured with a layer": (measured, "library's own implementation (MaxPool2d"),
+    "measured with a layer": (measured, "ready-made implementation (MaxPool2d"),
     "the checker's reference": (reference_output_size, "library's own implementation (reference_output_size"),
 }
 

@@ -242,10 +242,77 @@ def fold(layer, sqrt=True, eps=True, bias=True, scale_weight=True, mean_scaled=T
     return weight, (b if bias else None)
 
 
+def folded_conv(layer):
+    """The right fold handed back as one conv."""
+    weight, bias = fold(layer)
+    conv = nn.Conv2d(layer.conv.in_channels, layer.conv.out_channels, layer.conv.kernel_size,
+                     layer.conv.stride, layer.conv.padding)
+    with torch.no_grad():
+        conv.weight.copy_(weight)
+        conv.bias.copy_(bias)
+    return conv
+
+
 def test_the_right_fold_passes_as_a_pair_and_as_a_conv():
     assert check_fold_bn(fold, verbose=False).passed
-    as_conv = lambda layer: torch.nn.utils.fusion.fuse_conv_bn_eval(layer.conv, layer.bn)  # noqa: E731
-    assert check_fold_bn(as_conv, verbose=False).passed
+    assert check_fold_bn(folded_conv, verbose=False).passed
+
+
+def fused_by_torch(layer):
+    return torch.nn.utils.fusion.fuse_conv_bn_eval(layer.conv, layer.bn)
+
+
+def fused_weights_by_torch(layer):
+    from torch.nn.utils.fusion import fuse_conv_bn_weights
+
+    bn = layer.bn
+    return fuse_conv_bn_weights(layer.conv.weight, layer.conv.bias, bn.running_mean, bn.running_var, bn.eps,
+                                bn.weight, bn.bias)
+
+
+@pytest.mark.parametrize("student", [fused_by_torch, fused_weights_by_torch])
+def test_pytorchs_own_fold_is_refused(student):
+    result = check_fold_bn(student, verbose=False)
+    assert not result.passed
+    assert "ready-made implementation" in messages(result) and "torch.nn.utils.fusion" in messages(result)
+
+
+def timm_topk(scores, targets, k):
+    from timm.utils import accuracy
+
+    return 100 - accuracy(scores, targets, topk=(min(k, scores.shape[1]),))[0].item()
+
+
+def test_timms_accuracy_is_refused():
+    pytest.importorskip("timm")
+    result = check_topk_error(timm_topk, verbose=False)
+    assert not result.passed
+    assert "ready-made implementation (accuracy" in messages(result)
+
+
+def torchvision_crops_12(image, size):
+    square = resize_shorter_side(image, scales_for(size)[0])
+    side = min(square.shape[-2:])
+    square = TF.center_crop(square, [side, side])
+    five = TF.five_crop(square, [size, size])
+    whole = TF.resize(square, [size, size], antialias=True)
+    views = torch.stack([*five, whole])
+    return torch.cat([views, views.flip(-1)])
+
+
+def torchvision_ten_crops_12(image, size):
+    square = resize_shorter_side(image, scales_for(size)[0])
+    side = min(square.shape[-2:])
+    square = TF.center_crop(square, [side, side])
+    whole = TF.resize(square, [size, size], antialias=True)
+    return torch.stack([*TF.ten_crop(square, [size, size]), whole, whole.flip(-1)])
+
+
+@pytest.mark.parametrize("student", [torchvision_crops_12, torchvision_ten_crops_12])
+def test_torchvisions_crops_are_refused(student):
+    result = check_crops_12(student, verbose=False)
+    assert not result.passed
+    assert "ready-made implementation" in messages(result)
 
 
 @pytest.mark.parametrize(

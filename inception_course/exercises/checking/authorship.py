@@ -1,4 +1,4 @@
-"""Refuse a submission that is, wraps or calls the library's own implementation.
+"""Refuse a submission that is, wraps or calls the library's own implementation, or a ready-made one.
 
 A checker compares the student's code with the library's; handing in the library's code itself
 (``InceptionA(384)``, a subclass of it, a module that holds one, a function that calls
@@ -7,6 +7,9 @@ A checker compares the student's code with the library's; handing in the library
 their code refers to (globals, attributes of imported modules, closures, default arguments),
 one level of the student's own helpers after another - and lists the library objects it reaches.
 Each checker says which library parts the exercise allows (``ConvBNReLU``, ``measured_blocks``).
+Ready-made versions from other packages of what an exercise asks for (:data:`SHORTCUTS`: PyTorch's
+batch-norm folding, timm's top-k accuracy, torchvision's five and ten crops) are refused by every
+checker, wherever the submission reaches them.
 
 This is a guard against handing in the answer, not a sandbox: code that builds names at run time
 (``getattr(module, "Incep" + "tionA")``) is not followed.
@@ -26,6 +29,13 @@ from .result import Report
 
 LIBRARY = "inception_course"
 ALWAYS_FORBIDDEN = ("inception_course.exercises",)  # a checker's own reference is never an answer
+#: (module prefix, name; "" for anything in that module): ready-made answers to an exercise.
+SHORTCUTS = (
+    ("torch.nn.utils.fusion", ""),  # fuse_conv_bn_eval / _weights: folding batch norm (lesson 9)
+    ("timm.utils", "accuracy"),  # top-k accuracy (lesson 9)
+    ("torchvision.transforms", "five_crop"), ("torchvision.transforms", "ten_crop"),  # the crops (lesson 9)
+    ("torchvision.transforms", "FiveCrop"), ("torchvision.transforms", "TenCrop"),
+)
 DEPTH = 6
 _FOREIGN = ("site-packages", "dist-packages")
 
@@ -36,6 +46,11 @@ def _module_name(obj: Any) -> str:
 
 def _qualified(obj: Any) -> str:
     return f"{_module_name(obj)}.{getattr(obj, '__qualname__', getattr(obj, '__name__', type(obj).__name__))}"
+
+
+def _is_shortcut(obj: Any) -> bool:
+    module, name = _module_name(obj), getattr(obj, "__name__", "")
+    return any(module.startswith(prefix) and name == (wanted or name) for prefix, wanted in SHORTCUTS)
 
 
 def _is_students(obj: Any) -> bool:
@@ -132,7 +147,8 @@ def library_parts(
     allowed: Iterable[Any] = (),
     given: Iterable[Any] = (),
 ) -> list[str]:
-    """The library classes and functions that ``submission`` is, contains, subclasses or calls.
+    """The library classes and functions (and :data:`SHORTCUTS`) that ``submission`` is, contains,
+    subclasses or calls.
 
     ``forbidden`` are module prefixes (``inception_course.exercises`` is always forbidden);
     ``allowed`` are objects from them the exercise lets the student use (``ConvBNReLU``);
@@ -153,7 +169,7 @@ def library_parts(
                 continue
             seen.add(id(obj))
             is_code = inspect.isclass(obj) or inspect.isfunction(obj) or inspect.isbuiltin(obj)
-            if is_code and _module_name(obj).startswith(prefixes):
+            if is_code and (_module_name(obj).startswith(prefixes) or _is_shortcut(obj)):
                 found.add(_qualified(obj))
                 continue
             if isinstance(obj, (nn.Module, functools.partial, types.MethodType)) or _is_students(obj):
@@ -178,9 +194,9 @@ def refuse_library(
     if not parts:
         return False
     names = ", ".join(part.rsplit(".", 1)[-1] for part in parts[:3])
+    whose = "the library's own implementation" if parts[0].startswith(LIBRARY) else "a ready-made implementation"
     report.fail(
-        f"your submission uses the library's own implementation ({names}, from"
-        f" {parts[0].rsplit('.', 1)[0]}): the exercise is to write it yourself"
-        + (f"; {write_instead}" if write_instead else "")
+        f"your submission uses {whose} ({names}, from {parts[0].rsplit('.', 1)[0]}): the exercise is to"
+        " write it yourself" + (f"; {write_instead}" if write_instead else "")
     )
     return True
