@@ -27,7 +27,7 @@ from ..models.factory import create_model
 from ..models.layers import ResidualInceptionBlock
 from ..training.history import History
 from .checking.authorship import refuse_library
-from .checking.compare import run, shape_of
+from .checking.compare import as_bool, as_number, run, shape_of
 from .checking.result import Report, checker
 
 TOLERANCE = 1e-6
@@ -145,10 +145,10 @@ def _check_network(
         return
     for name in names:
         value = output[name]
-        value = value.item() if isinstance(value, torch.Tensor) and value.numel() == 1 else value
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if as_number(value) is None:
             report.fail(f"{label}, {name}: expected a number, got {shape_of(value)}")
             return
+        value = as_number(value)
         if not _close(float(value), expected[name]):
             report.fail(f"{label}, " + _advice(name, float(value), expected[name], in_train_mode[name]))
             return
@@ -249,10 +249,10 @@ def check_residual_ratios(report: Report, student_fn: Any) -> None:
             return
         for name, want in expected.items():
             got = answer[name]
-            got = got.item() if isinstance(got, torch.Tensor) and got.numel() == 1 else got
-            if not isinstance(got, (int, float)):
+            if as_number(got) is None:
                 report.fail(f"{label}, {name}: expected a number, got {shape_of(got)}")
                 return
+            got = as_number(got)
             if not math.isclose(float(got), want, rel_tol=RELATIVE_TOLERANCE, abs_tol=1e-9):
                 report.fail(f"{label}, " + _ratio_advice(name, float(got), want, scale, in_train[name]))
                 return
@@ -302,7 +302,7 @@ def check_died(report: Report, student_fn: Any) -> None:
         if error is not None:
             report.fail(f"{case}: run_died raised {error}" + (" - an empty list has no tail: return False" if not zeros else ""))
             return
-        if not isinstance(answer, (bool, torch.Tensor)) or (isinstance(answer, torch.Tensor) and answer.numel() != 1):
+        if as_bool(answer) is None and not (isinstance(answer, torch.Tensor) and answer.numel() == 1):
             report.fail(f"{case}: return True or False, got {answer!r}")
             return
         if bool(answer) != expected:

@@ -27,7 +27,7 @@ from ..training.optim import RMSpropTF
 from ..training.schedule import PaperLRFactor
 from ..training.trainer import Trainer
 from .checking.authorship import refuse_library
-from .checking.compare import run, shape_of
+from .checking.compare import as_number, run, shape_of
 from .checking.result import Report, checker
 
 PAPER = (0.9, 1.0, 0.9)  # (decay, eps, momentum)
@@ -222,11 +222,10 @@ def check_lr_schedule(report: Report, student_fn: Any) -> None:
             if error is not None:
                 report.fail(f"{case}: learning_rate raised {error}")
                 return
-            if isinstance(answer, torch.Tensor) and answer.numel() == 1:
-                answer = answer.item()
-            if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+            if as_number(answer) is None:
                 report.fail(f"{case}: return a number, got {answer!r}")
                 return
+            answer = as_number(answer)
             if not math.isclose(answer, expected, rel_tol=1e-9, abs_tol=1e-15):
                 slip = _schedule_slip(step, spe, base, warmup, answer)
                 report.fail(f"{case}: yours {answer:.6g}, expected {expected:.6g}: " + (

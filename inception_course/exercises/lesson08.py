@@ -18,7 +18,6 @@ rises again, the best error instead of the final one, and the ratio upside down.
 from __future__ import annotations
 
 import math
-import numbers
 import os
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from ..experiments.runs import Run, list_runs
 from ..experiments.speed import epochs_to_reach
 from ..training.history import History
 from .checking.authorship import refuse_library
-from .checking.compare import run
+from .checking.compare import as_number, run
 from .checking.result import Report, checker
 
 METRICS = ("top1", "top5")
@@ -104,9 +103,8 @@ def _number_or_none(value: Any) -> tuple[bool, float | None]:
     """``(True, float)`` for a number (numpy's included), ``(True, None)`` for ``None``, else ``(False, None)``."""
     if value is None:
         return True, None
-    if isinstance(value, (bool, type(None))) or type(value).__name__ == "bool_" or not isinstance(value, numbers.Real):
-        return False, None
-    return True, float(value)
+    number = as_number(value)
+    return number is not None, number
 
 
 def _same(a: float | None, b: float | None) -> bool:

@@ -32,7 +32,7 @@ from ..evaluation.ensemble import Ensemble
 from ..evaluation.metrics import topk_error
 from ..models.layers import ConvBNReLU
 from .checking.authorship import refuse_library
-from .checking.compare import run, shape_of
+from .checking.compare import as_number, run, shape_of
 from .checking.result import Report, checker
 
 CROP_SIZE = 32  # small, so that the check runs in a blink; the geometry is the same at 299
@@ -79,11 +79,10 @@ def check_topk_error(report: Report, student_fn: Any) -> None:
         if error is not None:
             report.fail(f"{case}: topk_error raised {error}" + (" (k can exceed the number of classes: every row is then right)" if k > scores.shape[1] else ""))
             return
-        if isinstance(answer, torch.Tensor) and answer.numel() == 1:
-            answer = answer.item()
-        if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+        if as_number(answer) is None:
             report.fail(f"{case}: return a number (percent), got {answer!r}")
             return
+        answer = as_number(answer)
         if not math.isclose(answer, expected, rel_tol=1e-6, abs_tol=1e-6):
             report.fail(f"{case}: yours {answer:.4g}, expected {expected:.4g}: {_topk_slip(scores, targets, k, answer)}")
             return

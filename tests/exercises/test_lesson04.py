@@ -229,6 +229,7 @@ def test_v4_solution_passes():
     "student, expected",
     [
         (lambda k, w, d: v4(k, w, (1, 1, 1)), "parameters"),  # depths ignored
+        (lambda k, w, d: v4(k, w, tuple(d)[::-1]), "parameters"),  # depths read backwards
         (lambda k, w, d: v4(k, w, d, rb_width=1.0), "raised"),  # width forgotten in one block
         (lambda k, w, d: v4(k, w, d, filters="inception_resnet_v1"), "parameters"),  # wrong k, l, m, n
         (lambda k, w, d: v4(k, w, d, swap=True), "raised"),  # Reduction-A before the A blocks

@@ -76,6 +76,7 @@ def test_ir_v1_solution_passes():
         (lambda k, w, d: ir_v1(k, w, d, last_linear=True), "other logits"),
         (lambda k, w, d: ir_v1(k, w, d, p=0.0), "training mode"),
         (lambda k, w, d: ir_v1(k, w, d, head="max"), "other logits"),
+        (lambda k, w, d: ir_v1(k, w, tuple(d)[::-1]), "parameters"),  # depths read backwards
         (lambda k, w, d: create_model("inception_resnet_v1", num_classes=k, width=w, depths=d), "library's own"),
         (lambda k, w, d: 1 / 0, "ZeroDivisionError"),
     ],

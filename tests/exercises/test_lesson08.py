@@ -6,7 +6,8 @@ import pytest
 from inception_course.exercises import check_first_epoch_below, check_shared_target, check_speed_up
 from inception_course.exercises.lesson08 import made_up_pair, made_up_run
 from inception_course.experiments import summarize_pair
-from inception_course.experiments.speed import epochs_to_reach, shared_target as library_target, speedup
+from inception_course.experiments.speed import epochs_to_reach, speedup
+from inception_course.experiments.speed import shared_target as library_target
 
 
 def first_epoch_below(run, error, metric, *, strict=False, index=False):

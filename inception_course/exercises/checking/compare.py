@@ -15,6 +15,7 @@ the class or builder function a student hands in.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, Callable, Iterable
 
 import torch
@@ -401,3 +402,29 @@ def compare_modules(report: Report, student: nn.Module, reference: nn.Module, x:
         return
     report.ok(f"with the reference's weights, your {what} computes the reference's output {tuple(expected.shape)}")
     compare_training_mode(report, student, reference, x)
+
+
+def _is_bool(value: Any) -> bool:
+    """Python's bool or numpy's (``numpy.bool_``, called ``numpy.bool`` since numpy 2)."""
+    kind = type(value)
+    return isinstance(value, bool) or (kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_"))
+
+
+def as_number(value: Any) -> float | None:
+    """A real number (Python's, numpy's or a one-element tensor) as a float; ``None`` for anything
+    else, booleans included, so that a correct answer computed with numpy is not refused."""
+    if isinstance(value, torch.Tensor):
+        value = value.item() if value.numel() == 1 and not value.dtype == torch.bool else None
+    if value is None or _is_bool(value) or not isinstance(value, numbers.Real):
+        return None
+    return float(value)
+
+
+def as_bool(value: Any) -> bool | None:
+    """``True``/``False`` from a Python bool, a ``numpy.bool_`` or a one-element bool tensor; ``None``
+    for anything else (a number is not an answer to a yes/no question)."""
+    if isinstance(value, torch.Tensor):
+        return bool(value.item()) if value.numel() == 1 and value.dtype == torch.bool else None
+    if _is_bool(value):
+        return bool(value)
+    return None
