@@ -44,7 +44,7 @@ FORGES_ON_THE_CHANNEL = (  # writes a "passed" line to every Unix socket the ker
     "    if s.family == socket.AF_UNIX:\n"
     "        s.sendall(b'0 ' + json.dumps({'seq': 1, 'checker': 'check_output_size', 'passed': True, 'tampered': []}).encode() + b'\\n')"
 )
-PATCHES_FAIL = "from inception_course.exercises import result\nresult.Report.fail = lambda self, message: None"
+PATCHES_FAIL = "from inception_course.exercises.checking import result\nresult.Report.fail = lambda self, message: None"
 
 
 def detaches(marker: Path) -> str:

@@ -27,8 +27,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..models.factory import create_model
 from ..models.layers import InceptionBlock, ResidualInceptionBlock
-from ..models.registry import create_model, get_builder
+from ..models.registry import get_builder
 
 FEATURES = "features"
 """The ``block`` name of the row for the last feature map before average pooling."""

@@ -20,7 +20,7 @@ from ..config import is_fast
 from ..data.fashion_mnist import find_folder
 from ..training import Trainer, TrainConfig
 from .runs import Run, group_runs, load_run
-from .speed import first_at_or_below
+from .speed import first_at_or_below, shared_target
 
 PAIRS: dict[str, tuple[str, str]] = {
     "v3_vs_ir_v1": ("inception_v3", "inception_resnet_v1"),  # training curves: Figs. 21-22 (AAAI Fig. 8)
@@ -180,7 +180,7 @@ def summarize_pair(runs: Sequence[Run], metric: str = "top1") -> PairSummary:
     p_time, r_time = plain.band(metric, "wall_time")[0], residual.band(metric, "wall_time")[0]
     if not p_epochs or p_epochs != r_epochs:
         raise ValueError(f"{pair}: the networks' validation epochs differ ({len(p_epochs)} vs {len(r_epochs)})")
-    target = max(p_err[-1], r_err[-1])
+    target = shared_target(p_err, r_err)
     reaches = first_at_or_below(r_epochs, r_err, p_err[-1])
     classes = plain.runs[0].config.get("config", {}).get("data_kwargs", {}).get("num_classes", 10)
     return PairSummary(

@@ -5,8 +5,10 @@ validation error in fewer epochs. Three functions make that a number from two ru
 
 * :func:`epochs_to_reach` - the first epoch (or second, with ``x="wall_time"``) at which a run's
   error is at or below a target, ``None`` if it never gets there;
-* :func:`reachable_error` - the lowest error that every run of a group reaches, the fair target
-  for a comparison (a target only one run reaches would make the other infinitely slow);
+* :func:`shared_target` - the error both networks of a (seed) pair reach: the worse of their two
+  final errors, the fair target for a comparison (a target only one run reaches would make the
+  other infinitely slow). The course's one definition: :func:`~.residual_vs_plain.summarize_pair`,
+  lesson 8's table and its exercise all use it;
 * :func:`speedup` - ``epochs_to_reach(plain) / epochs_to_reach(residual)`` at that target: above 1,
   the residual network got there sooner.
 """
@@ -28,18 +30,22 @@ def epochs_to_reach(run: Run, error: float, metric: str = "top1", x: str = "epoc
     return first_at_or_below(*run.curve(metric, x), error)
 
 
-def reachable_error(runs: Sequence[Run], metric: str = "top1") -> float:
-    """The lowest ``metric`` error that every run in ``runs`` reaches (the largest of their minima)."""
-    minima = [min(run.curve(metric)[1]) for run in runs if run.curve(metric)[1]]
-    if len(minima) != len(runs) or not minima:
-        raise ValueError(f"every run needs at least one validation record with {metric!r}")
-    return max(minima)
+def shared_target(*curves: Sequence[float]) -> float:
+    """The error every one of these error ``curves`` reaches: the worst of their final errors.
+
+    Each run ends at its final error, so each reaches it; the best error of a curve that dips and
+    rises again would be a target the run only touched once, and "the largest of the minima" would
+    give another number than the lesson's table.
+    """
+    if not curves or not all(curves):
+        raise ValueError("every run needs at least one validation record of the metric")
+    return max(curve[-1] for curve in curves)
 
 
 def speedup(plain: Run, residual: Run, metric: str = "top1", x: str = "epoch", error: float | None = None) -> float:
-    """How many times sooner ``residual`` reaches ``error`` (default: :func:`reachable_error` of both)."""
-    target = reachable_error([plain, residual], metric) if error is None else error
+    """How many times sooner ``residual`` reaches ``error`` (default: :func:`shared_target` of both)."""
+    target = shared_target(plain.curve(metric)[1], residual.curve(metric)[1]) if error is None else error
     slow, fast = epochs_to_reach(plain, target, metric, x), epochs_to_reach(residual, target, metric, x)
     if slow is None or fast is None:
-        raise ValueError(f"both runs must reach the error {target}; use reachable_error() for a shared target")
+        raise ValueError(f"both runs must reach the error {target}; use shared_target() for an error both reach")
     return slow / fast

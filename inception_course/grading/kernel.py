@@ -129,7 +129,7 @@ def _made_by_checker(result: Any, check_code: types.CodeType) -> bool:
 def start(path: str) -> None:
     """Connect to the grader at ``path`` and record every later checker result there."""
     import inception_course.exercises  # noqa: F401 - every checker, imported before the student's code
-    from inception_course.exercises import result as results
+    from inception_course.exercises.checking import result as results
 
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     connection.connect(path)

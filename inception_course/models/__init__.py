@@ -15,8 +15,9 @@ from .convert import convert_reference_state_dict
 from .describe import StageTable, describe
 from .differences import DIFFERENCES, differences, render_differences
 from .draw import draw, draw_network
+from .factory import create_model
 from .fuse import fuse_for_inference
-from .registry import create_model, list_models
+from .registry import list_models
 
 __all__ = [
     "create_model",

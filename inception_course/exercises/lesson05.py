@@ -1,0 +1,207 @@
+"""Lesson 5's checkers (the Inception-ResNets), in the lesson's order.
+
+* ``check_residual_scaling``: a residual block class ``(branches, concat_channels, out_channels,
+  scale)`` with its ``forward`` written by the student, against the library's
+  :class:`~inception_course.models.layers.ResidualInceptionBlock` for two scales, in eval and in
+  training mode; the usual slips (scale missing, the sum scaled, ReLU or shortcut missing) are named;
+* ``check_inception_resnet_b``: Inception-ResNet-v1's 17x17 block (arXiv Fig. 11), built, against
+  :class:`~inception_course.models.inception_resnet.InceptionResNetB`;
+* ``check_inception_resnet_v1``: ``build(num_classes, width, depths)`` that assembles
+  Inception-ResNet-v1 from the library's stem and blocks (the comparison is in
+  :mod:`.checking.networks`).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from ..models import inception_resnet as ir
+from ..models import inception_v4 as v4
+from ..models.base import InceptionNet
+from ..models.factory import create_model
+from ..models.inception_resnet import (
+    RESIDUAL_SCALES,
+    RESNET_A_FILTERS,
+    RESNET_B_FILTERS,
+    InceptionResNetA,
+    InceptionResNetB,
+)
+from ..models.layers import ConvBNReLU, InceptionBlock, ResidualInceptionBlock, scale_channels
+from .checking.authorship import refuse_library
+from .checking.compare import (
+    compare_modules,
+    randomize_batchnorm,
+    run,
+    shape_of,
+)
+from .checking.networks import compare_network
+from .checking.result import Report, checker
+
+SCALES = (0.17, 0.3)  # IR-v2's scale for its 35x35 blocks, and the top of the paper's 0.1-0.3 range
+
+
+def _slips(x: torch.Tensor, branches: torch.Tensor, residual: torch.Tensor, scale: float) -> dict[str, torch.Tensor]:
+    """What common wrong forward passes return, each with the advice that fixes it."""
+    relu = torch.relu
+    return {
+        "your forward returns the concatenated branches only: pass them through self.up, scale,"
+        " add the input x and apply the ReLU": branches,
+        "the residual is not scaled: multiply self.up(...) by self.scale before adding it to x": relu(x + residual),
+        "you scaled the whole sum; scale only the residual - the shortcut x is added unchanged":
+            relu(scale * (x + residual)),
+        "the ReLU after the addition is missing": x + scale * residual,
+        "the shortcut is missing: add the block's input x to the scaled residual": relu(scale * residual),
+        "the ReLU is applied before the addition; apply it to the sum": x + relu(scale * residual),
+    }
+
+
+def _same(output: object, expected: torch.Tensor) -> bool:
+    return (
+        isinstance(output, torch.Tensor)
+        and output.shape == expected.shape
+        and torch.allclose(output, expected, atol=1e-5)
+    )
+
+
+def _check_scale(report: Report, student_block: Callable[..., nn.Module], scale: float, x: torch.Tensor) -> None:
+    """Build the student's block with IR-v2's 35x35 branches at ``scale`` and compare its output."""
+    reference = InceptionResNetA(x.shape[1], RESNET_A_FILTERS["inception_resnet_v2"], scale)
+    randomize_batchnorm(reference)
+    reference.eval()
+    concat, depth = reference.up.in_channels, reference.up.out_channels
+    given = copy.deepcopy(list(reference.branches))
+    student, error = run(student_block, given, concat, depth, scale)
+    name = getattr(student_block, "__name__", "your class")
+    if error is not None:
+        report.fail(f"building it as {name}(branches, {concat}, {depth}, {scale}) raised {error}")
+        return
+    if not isinstance(student, nn.Module):
+        report.fail(f"{name}(branches, {concat}, {depth}, {scale}) should build a torch.nn.Module, got {shape_of(student)}")
+        return
+    if refuse_library(report, student, given=given, write_instead="write the forward pass of the lesson's MyResidualBlock"):
+        return
+    up = getattr(student, "up", None)
+    if not isinstance(up, nn.Conv2d) or up.weight.shape != reference.up.weight.shape:
+        report.fail(
+            f"the block needs self.up, the 1x1 'filter expansion' conv from {concat} to {depth}"
+            f" channels, so that the residual can be added to the input; found {up!r}"
+        )
+        return
+    if up.bias is None:
+        report.fail(
+            "self.up has no bias: the filter expansion is a linear 1x1 conv with a bias (and no batch norm),"
+            " as the lesson's constructor builds it - keep nn.Conv2d(concat_channels, out_channels, kernel_size=1)"
+        )
+        return
+    with torch.no_grad():
+        up.weight.copy_(reference.up.weight)
+        up.bias.copy_(reference.up.bias)
+    if any(
+        isinstance(layer, nn.modules.batchnorm._BatchNorm) and not name.startswith("branches")
+        for name, layer in student.named_modules()
+    ):
+        report.fail(
+            "there is a batch norm outside the branches: the paper has none after the addition"
+            " (it saves memory), remove it"
+        )
+        return
+    output, error = run(student.eval(), x)
+    if error is not None:
+        report.fail(f"calling your block on an input of shape {shape_of(x)} raised {error}")
+        return
+    with torch.no_grad():
+        branches = torch.cat([branch(x) for branch in reference.branches], dim=1)
+        slips = _slips(x, branches, reference.up(branches), scale)
+        expected = reference(x)
+    if _same(output, expected):
+        torch.manual_seed(0)
+        in_training, error = run(student.train(), x)
+        torch.manual_seed(0)
+        expected_in_training, _ = run(reference.train(), x)
+        if error is not None or not _same(in_training, expected_in_training):
+            report.fail(
+                f"with scale={scale} your block matches in eval mode but not in training mode"
+                + (f" (it raised {error})" if error else "")
+                + ": something acts only while training, such as a Dropout the block does not have"
+            )
+            return
+        report.ok(f"scale={scale}: relu(x + {scale} * up(concat(branches))) matches the library's block, in eval and training mode")
+        return
+    advice = next((advice for advice, wrong in slips.items() if _same(output, wrong)), None)
+    if advice is not None:
+        report.fail(advice)
+    elif not isinstance(output, torch.Tensor) or output.shape != expected.shape:
+        report.fail(f"the output has shape {shape_of(output)}; a residual block keeps its input's {shape_of(expected)}")
+    else:
+        hint = "use self.scale, not a fixed number" if report.checks else "check the order of the operations"
+        report.fail(
+            f"with scale={scale} the output differs from relu(x + scale * self.up(concat)) by up to"
+            f" {(output - expected).abs().max().item():.3g}: {hint}"
+        )
+
+
+@checker("Exercise: the residual block with scaling")
+def check_residual_scaling(report: Report, student_block: Callable[..., nn.Module]) -> None:
+    """Check a residual block class whose ``forward`` should compute
+    ``relu(x + scale * up(concat(branches(x))))`` - with no batch norm after the addition."""
+    if isinstance(student_block, nn.Module):
+        report.fail("pass the class itself (e.g. MyResidualBlock), not a built block: the checker builds it")
+        return
+    if not callable(student_block):
+        report.fail(f"expected a class taking (branches, concat_channels, out_channels, scale), got {type(student_block).__name__}")
+        return
+    if refuse_library(report, student_block, write_instead="write the forward pass of the lesson's MyResidualBlock"):
+        return
+    x = torch.randn(2, 320, 17, 17, generator=torch.Generator().manual_seed(1))
+    for scale in SCALES:
+        _check_scale(report, student_block, scale, x)
+        if report.failed:
+            return
+    report.ok("no batch norm after the addition")
+
+
+CHANNELS = 896  # the 17x17 grid's depth in Inception-ResNet-v1 (after Reduction-A)
+
+
+@checker("Exercise: the Inception-ResNet-B block")
+def check_inception_resnet_b(report: Report, student_block: Any) -> None:
+    """Check a built Inception-ResNet-v1 B block: 1x1 (128) | 1x1 (128) -> 1x7 (128) -> 7x1 (128),
+    concatenated, a linear 1x1 up to 896 channels, scaled by 0.10, added to the input, ReLU."""
+    if not isinstance(student_block, nn.Module):
+        report.fail(f"pass your block, built (an nn.Module), got {type(student_block).__name__}")
+        return
+    if refuse_library(report, student_block, allowed=(ConvBNReLU, InceptionBlock, ResidualInceptionBlock),
+                      write_instead="build the branches from ConvBNReLU and pass them to ResidualInceptionBlock"):
+        return
+    reference = InceptionResNetB(CHANNELS, RESNET_B_FILTERS["inception_resnet_v1"], RESIDUAL_SCALES[1])
+    randomize_batchnorm(reference)
+    with torch.no_grad():
+        reference.up.bias.normal_(0, 0.1, generator=torch.Generator().manual_seed(2))
+    x = torch.randn(2, CHANNELS, 17, 17, generator=torch.Generator().manual_seed(1))
+    compare_modules(report, student_block, reference, x, "Inception-ResNet-B block")
+    if not report.failed:
+        report.ok(f"the library's InceptionResNetB({CHANNELS}, scale {RESIDUAL_SCALES[1]}) in every respect")
+
+
+IR_V1_ALLOWED = (
+    ir.StemV1, ir.InceptionResNetA, ir.InceptionResNetB, ir.InceptionResNetC, ir.InceptionResNetReductionB,
+    v4.ReductionA, v4.REDUCTION_A_FILTERS, ir.RESNET_A_FILTERS, ir.RESNET_B_FILTERS, ir.RESNET_C_FILTERS,
+    ir.REDUCTION_B_FILTERS, ir.RESIDUAL_SCALES, ir.DEPTHS_PAPER, InceptionNet, ConvBNReLU, InceptionBlock,
+    ResidualInceptionBlock, scale_channels,
+)
+
+
+def _ir_v1(num_classes: int, width: float, depths: tuple[int, int, int]) -> nn.Module:
+    return create_model("inception_resnet_v1", num_classes=num_classes, width=width, depths=depths)
+
+
+@checker("Exercise: Inception-ResNet-v1 from its stem and blocks")
+def check_inception_resnet_v1(report: Report, student_fn: Any) -> None:
+    """Check ``student_fn(num_classes, width, depths)`` -> Inception-ResNet-v1 assembled from the
+    library's ``StemV1``, residual blocks (with their scales 0.17, 0.10, 0.20), ``ReductionA``
+    (k, l, m, n = 192, 192, 256, 384) and ``InceptionResNetReductionB``."""
+    compare_network(report, student_fn, _ir_v1, IR_V1_ALLOWED, "Inception-ResNet-v1")
