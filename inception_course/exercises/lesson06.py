@@ -6,26 +6,23 @@
   "dead" network; the usual slips (counts, the non-zero share, training mode, hooks left) are named;
 * ``check_residual_ratios``: ``residual_ratios(model, images)`` -> ``{residual block:
   ||scale * up(concat)|| / ||x||}`` at residual scales 1.0 and 0.2;
-* ``check_died``: ``run_died(zero_fractions, threshold, tail)`` against
-  :func:`~inception_course.experiments.died` on made-up runs on each side of the threshold and of
-  the tail's edge.
+* ``check_died``: ``run_died(zero_fractions, threshold, tail)``, the silent-last-layer half of the
+  "died" criterion, against :func:`~inception_course.experiments.scaling.last_layer_silent` on
+  made-up runs on each side of the threshold and of the tail's edge.
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import torch
 from torch import nn
 
 from ..experiments.activations import FEATURES, activation_statistics, build_network, measured_blocks
-from ..experiments.runs import Run
-from ..experiments.scaling import TAIL, ZERO_THRESHOLD, died
+from ..experiments.scaling import TAIL, ZERO_THRESHOLD, last_layer_silent
 from ..models.factory import create_model
 from ..models.layers import ResidualInceptionBlock
-from ..training.history import History
 from .checking.authorship import refuse_library
 from .checking.compare import as_bool, as_number, run, shape_of
 from .checking.result import Report, checker
@@ -265,12 +262,6 @@ def check_residual_ratios(report: Report, student_fn: Any) -> None:
         report.ok(f"{label}: all {len(expected)} ratios match (largest {max(expected.values()):.3f})")
 
 
-def _run_of(zero_fractions: list[float]) -> Run:
-    """A run in memory whose train records carry ``zero_fractions``, one per step."""
-    records = [{"kind": "train", "step": step, "zero_fraction": z} for step, z in enumerate(zero_fractions, 1)]
-    return Run(Path("/nonexistent-run-for-exercise"), {}, History(records))
-
-
 def _died_cases() -> list[tuple[str, list[float], float, float]]:
     flat_dead = [0.2] * 6 + [0.99] * 2
     return [
@@ -289,14 +280,14 @@ def _died_cases() -> list[tuple[str, list[float], float, float]]:
 @checker("Exercise: did the run die?")
 def check_died(report: Report, student_fn: Any) -> None:
     """Check ``student_fn(zero_fractions, threshold, tail)`` -> True when the mean of the last
-    ``round(len * tail)`` (at least one) values is at least ``threshold``, as the library's ``died``."""
+    ``round(len * tail)`` (at least one) values is at least ``threshold``, as the library's ``last_layer_silent``."""
     if not callable(student_fn):
         report.fail(f"expected a function run_died(zero_fractions, threshold, tail), got {type(student_fn).__name__}")
         return
     if refuse_library(report, student_fn, forbidden=("inception_course",), write_instead="write the criterion yourself"):
         return
     for label, zeros, threshold, tail in _died_cases():
-        expected = died(_run_of(zeros), threshold, tail).died
+        expected = last_layer_silent(zeros, threshold, tail)
         answer, error = run(student_fn, list(zeros), threshold, tail)
         case = f"{label} (threshold {threshold}, tail {tail}, {len(zeros)} values)"
         if error is not None:
@@ -307,11 +298,11 @@ def check_died(report: Report, student_fn: Any) -> None:
             return
         if bool(answer) != expected:
             exact = label == "tail mean exactly at the threshold"
-            if not exact and threshold != ZERO_THRESHOLD and bool(answer) == died(_run_of(zeros), ZERO_THRESHOLD, tail).died:
-                report.fail(f"{case}: yours {bool(answer)}, the library's died() says {expected}: use the threshold argument, not a fixed {ZERO_THRESHOLD}")
+            if not exact and threshold != ZERO_THRESHOLD and bool(answer) == last_layer_silent(zeros, ZERO_THRESHOLD, tail):
+                report.fail(f"{case}: yours {bool(answer)}, the library's last_layer_silent() says {expected}: use the threshold argument, not a fixed {ZERO_THRESHOLD}")
                 return
-            if tail != TAIL and bool(answer) == died(_run_of(zeros), threshold, TAIL).died:
-                report.fail(f"{case}: yours {bool(answer)}, the library's died() says {expected}: use the tail argument, not a fixed quarter")
+            if tail != TAIL and bool(answer) == last_layer_silent(zeros, threshold, TAIL):
+                report.fail(f"{case}: yours {bool(answer)}, the library's last_layer_silent() says {expected}: use the tail argument, not a fixed quarter")
                 return
             hint = {
                 "dead early, then recovered": "look only at the last part of the run (its tail), not at every step",
@@ -321,6 +312,6 @@ def check_died(report: Report, student_fn: Any) -> None:
                 "a lower threshold (0.8)": "use the threshold argument, not a fixed 0.95",
                 "three records (the tail rounds to one)": "the tail is round(len * tail) values, at least one",
             }.get(label, "the mean of the last round(len * tail) values (at least one) against the threshold")
-            report.fail(f"{case}: yours {bool(answer)}, the library's died() says {expected}: {hint}")
+            report.fail(f"{case}: yours {bool(answer)}, the library's last_layer_silent() says {expected}: {hint}")
             return
         report.ok(f"{case}: {expected}")
