@@ -51,6 +51,8 @@ check_speed_up                   08       ``(plain, residual, metric)`` -> epoch
 check_topk_error                 09       ``(scores, targets, k)`` -> top-k error in percent
 check_crops_12                   09       ``(image, crop_size)`` -> the 12 views
 check_ensemble_average           09       ``(models, images)`` -> averaged probabilities
+check_residual_block             05       ``(in_channels, out_channels, stride)`` -> ResNet's block
+                                          (the ResNet primer)
 ===============================  =======  =====================================================
 """
 
@@ -71,6 +73,7 @@ from .losses import check_aux_loss, check_label_smoothing  # noqa: E402
 from .networks import check_inception_resnet_v1, check_inception_v4  # noqa: E402
 from .reductions import check_grid_reduction, check_reduction_a  # noqa: E402
 from .resnet_blocks import check_inception_resnet_b  # noqa: E402
+from .resnet_primer import check_residual_block  # noqa: E402
 from .scaling_checks import check_died, check_residual_ratios  # noqa: E402
 from .stems import check_inception_resnet_v1_stem, check_stem_shapes  # noqa: E402
 from .training_checks import check_lr_schedule, check_train_step, check_weight_average  # noqa: E402
@@ -78,6 +81,7 @@ from .training_checks import check_lr_schedule, check_train_step, check_weight_a
 __all__ = [
     "CheckResult",
     "check_crops_144",
+    "check_residual_block",
     "check_factorized_conv",
     "check_fold_bn",
     "check_inception_a",
