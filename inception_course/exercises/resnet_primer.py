@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..models.layers import ConvBNReLU
 from ..models.resnet import BasicBlock
 from .authorship import refuse_library
 from .compare import randomize_batchnorm
@@ -57,7 +58,7 @@ def check_residual_block(report: Report, student: Any) -> None:
         block = build(report, student, (in_channels, out_channels, stride), "residual block")
         if block is None:
             return
-        if refuse_library(report, block, allowed=(nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.Identity, nn.Sequential),
+        if refuse_library(report, block, allowed=(ConvBNReLU, nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.Identity, nn.Sequential),
                           write_instead="build it from nn.Conv2d, nn.BatchNorm2d and nn.ReLU (or ConvBNReLU)"):
             return
         reference = BasicBlock(in_channels, out_channels, stride)

@@ -72,3 +72,22 @@ def test_not_a_class_a_built_block_and_the_library_are_refused() -> None:
     assert "not a built module" in " ".join(check_residual_block(Block(8, 8, 1), verbose=False).messages)
     refused = check_residual_block(BasicBlock, verbose=False)
     assert not refused.passed and "BasicBlock" in " ".join(refused.messages)
+
+
+def test_the_primer_solution_built_from_conv_bn_relu_passes() -> None:
+    from inception_course.models.layers import ConvBNReLU
+
+    class Solution(nn.Module):
+        def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
+            super().__init__()
+            self.conv1 = ConvBNReLU(in_channels, out_channels, 3, stride=stride, padding=1)
+            self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False)
+            self.bn2 = nn.BatchNorm2d(out_channels, eps=1e-3)
+            self.shortcut = nn.Identity() if stride == 1 and in_channels == out_channels else nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False), nn.BatchNorm2d(out_channels, eps=1e-3))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.relu(self.bn2(self.conv2(self.conv1(x))) + self.shortcut(x))
+
+    result = check_residual_block(Solution, verbose=False)
+    assert result.passed, result.messages
