@@ -27,6 +27,8 @@ check_inception_resnet_v1_stem   03       the Inception-ResNet-v1 stem, built
 check_inception_a                04       an Inception-A block, built (an ``nn.Module``)
 check_reduction_a                04       a class ``(in_channels, k, l, m, n)``
 check_inception_v4               04       ``(num_classes, width, depths)`` -> Inception-v4 from blocks
+check_residual_block             05       ``(in_channels, out_channels, stride)`` -> ResNet's basic
+                                          block (the ResNet primer)
 check_residual_scaling           05       a residual block class ``(branches, concat_channels,
                                           out_channels, scale)``
 check_inception_resnet_b         05       Inception-ResNet-v1's B block, built
@@ -56,7 +58,9 @@ from .lesson01 import check_aux_classifier, check_aux_loss, check_inception_v1_m
 from .lesson02 import check_factorized_conv, check_grid_reduction, check_label_smoothing
 from .lesson03 import check_inception_resnet_v1_stem, check_output_size, check_stem_shapes
 from .lesson04 import check_inception_a, check_inception_v4, check_reduction_a
-from .lesson05 import check_inception_resnet_b, check_inception_resnet_v1, check_residual_scaling
+from .lesson05 import (
+    check_inception_resnet_b, check_inception_resnet_v1, check_residual_block, check_residual_scaling,
+)
 from .lesson06 import check_died, check_residual_ratios, check_zero_fractions
 from .lesson07 import check_lr_schedule, check_rmsprop_tf, check_train_step, check_weight_average
 from .lesson08 import check_first_epoch_below, check_shared_target, check_speed_up
@@ -68,7 +72,7 @@ __all__ = [
     "check_factorized_conv", "check_label_smoothing", "check_grid_reduction",  # 02
     "check_output_size", "check_stem_shapes", "check_inception_resnet_v1_stem",  # 03
     "check_inception_a", "check_reduction_a", "check_inception_v4",  # 04
-    "check_residual_scaling", "check_inception_resnet_b", "check_inception_resnet_v1",  # 05
+    "check_residual_block", "check_residual_scaling", "check_inception_resnet_b", "check_inception_resnet_v1",  # 05
     "check_zero_fractions", "check_residual_ratios", "check_died",  # 06
     "check_rmsprop_tf", "check_lr_schedule", "check_weight_average", "check_train_step",  # 07
     "check_first_epoch_below", "check_shared_target", "check_speed_up",  # 08

@@ -1,5 +1,10 @@
 """Lesson 5's checkers (the Inception-ResNets), in the lesson's order.
 
+* ``check_residual_block``: the ResNet primer - a class ``(in_channels, out_channels, stride)`` ->
+  ResNet's basic block, built three ways (identity shortcut, then two projections) and compared with
+  :class:`~inception_course.models.resnet.BasicBlock` (shapes, parameters, outputs in eval and
+  training mode); a projection where the identity belongs, a missing shortcut or a ReLU before the
+  sum are named;
 * ``check_residual_scaling``: a residual block class ``(branches, concat_channels, out_channels,
   scale)`` with its ``forward`` written by the student, against the library's
   :class:`~inception_course.models.layers.ResidualInceptionBlock` for two scales, in eval and in
@@ -31,8 +36,10 @@ from ..models.inception_resnet import (
     InceptionResNetB,
 )
 from ..models.layers import ConvBNReLU, InceptionBlock, ResidualInceptionBlock, scale_channels
+from ..models.resnet import BasicBlock
 from .checking.authorship import refuse_library
 from .checking.compare import (
+    build,
     compare_modules,
     randomize_batchnorm,
     run,
@@ -40,6 +47,67 @@ from .checking.compare import (
 )
 from .checking.networks import compare_network
 from .checking.result import Report, checker
+
+PRIMER_CASES = ((16, 16, 1), (16, 32, 2), (8, 24, 1))  # (in_channels, out_channels, stride): identity, then two projections
+
+
+def _known_slip(block: nn.Module, reference: BasicBlock, x: torch.Tensor) -> str | None:
+    """Name the slip when the block (holding the reference's weights) computes one of the usual
+    wrong formulas; ``None`` otherwise."""
+    block.eval()
+    reference.eval()
+    with torch.no_grad():
+        try:
+            output = block(x)
+        except Exception:  # noqa: BLE001 - compare_modules has reported it
+            return None
+        residual = reference.bn2(reference.conv2(reference.conv1(x)))
+        shortcut = reference.shortcut(x)
+        slips = {
+            "the shortcut is missing: add the block's input (or its projection) to F(x)": torch.relu(residual),
+            "the ReLU comes after the sum only: F(x) ends with batch norm, no ReLU, before the addition":
+                torch.relu(torch.relu(residual) + shortcut),
+            "the final ReLU is missing: y = relu(F(x) + shortcut(x))": residual + shortcut,
+        }
+    for message, wrong in slips.items():
+        if output.shape == wrong.shape and torch.allclose(output, wrong, atol=1e-5):
+            return message
+    return None
+
+
+@checker("Exercise: the ResNet residual block")
+def check_residual_block(report: Report, student: Any) -> None:
+    """Check ``student(in_channels, out_channels, stride)``: ``relu(F(x) + shortcut(x))`` with
+    ``F`` = 3x3 conv-BN-ReLU (stride), 3x3 conv-BN, and an identity shortcut when the shape is
+    kept, else a strided 1x1 conv with BN."""
+    for in_channels, out_channels, stride in PRIMER_CASES:
+        block = build(report, student, (in_channels, out_channels, stride), "residual block")
+        if block is None:
+            return
+        if refuse_library(report, block, allowed=(ConvBNReLU, nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.Identity, nn.Sequential),
+                          write_instead="build it from nn.Conv2d, nn.BatchNorm2d and nn.ReLU (or ConvBNReLU)"):
+            return
+        reference = BasicBlock(in_channels, out_channels, stride)
+        extra = sum(p.numel() for p in block.parameters()) - sum(p.numel() for p in reference.parameters())
+        what = f"block ({in_channels} -> {out_channels} channels, stride {stride})"
+        if (in_channels, stride) == (out_channels, 1) and extra > 0:
+            report.fail(f"your {what} has {extra:,} parameters too many: when the shape does not change the"
+                        " shortcut is the identity (no parameters)")
+            return
+        if (in_channels, stride) != (out_channels, 1) and extra < 0:
+            report.fail(f"your {what} has {-extra:,} parameters too few: when the channels or the grid change,"
+                        " the shortcut is a projection (a 1x1 conv with that stride, no bias, then batch norm)")
+            return
+        randomize_batchnorm(reference)
+        x = torch.randn(2, in_channels, 12, 12, generator=torch.Generator().manual_seed(stride + out_channels))
+        compare_modules(report, block, reference, x, what)
+        if report.failed:
+            slip = _known_slip(block, reference, x)
+            if slip:
+                report.fail(slip)
+            return
+        report.ok(f"the {what} computes what ResNet's does, in eval and training mode")
+
 
 SCALES = (0.17, 0.3)  # IR-v2's scale for its 35x35 blocks, and the top of the paper's 0.1-0.3 range
 

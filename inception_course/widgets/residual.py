@@ -25,6 +25,11 @@ from ..experiments.runs import Run, RunGroup, group_runs, list_runs, results_dir
 from ._display import show_error, show_figure
 
 
+def _labelled(text: str, control: widgets.Widget) -> widgets.HBox:
+    """``control`` with ``text`` on its left, as wide as the other controls' descriptions."""
+    return widgets.HBox([widgets.Label(text, layout=widgets.Layout(width="90px")), control])
+
+
 class ResidualVsPlainExplorer(widgets.VBox):
     """Controls ``pair``, ``runs`` (one entry per group of seeds), ``x_axis``, ``metric``,
     ``smoothing``, ``run_button``; the loaded runs in ``all_runs``, the last figure's runs in
@@ -41,11 +46,14 @@ class ResidualVsPlainExplorer(widgets.VBox):
         )
         # an entry reads "<run folder>  [<model> (<data>, <device>), seed N, trained here <time>]"
         self.runs = widgets.SelectMultiple(description="runs", rows=8, style=style, layout=widgets.Layout(width="900px"))
-        self.x_axis = widgets.ToggleButtons(options=[("epochs", "epoch"), ("wall time", "wall_time")], description="x axis", style=style)
-        self.metric = widgets.ToggleButtons(options=[("top-1", "top1"), ("top-5", "top5"), ("loss", "loss")], description="metric", style=style)
+        # ToggleButtons put their description on a line of its own (ipywidgets 8): a Label beside them instead
+        self.x_axis = widgets.ToggleButtons(options=[("epochs", "epoch"), ("wall time", "wall_time")])
+        self.metric = widgets.ToggleButtons(options=[("top-1", "top1"), ("top-5", "top5"), ("loss", "loss")])
         self.smoothing = widgets.FloatSlider(value=0.0, min=0.0, max=0.9, step=0.1, description="smoothing", continuous_update=False, style=style)
-        self.run_button = widgets.Button(description="Train this pair (short run)", button_style="primary", layout=widgets.Layout(width="240px"))
-        self.status = widgets.HTML()
+        # the button keeps its width however long the status beside it grows
+        self.run_button = widgets.Button(description="Train this pair (short run)", button_style="primary",
+                                         layout=widgets.Layout(width="240px", min_width="240px", flex="0 0 auto"))
+        self.status = widgets.HTML(layout=widgets.Layout(flex="1 1 auto"))
         self.output = widgets.Output()
         self.all_runs: list[Run] = []
         self.plotted: list[Run] = []
@@ -59,7 +67,8 @@ class ResidualVsPlainExplorer(widgets.VBox):
         super().__init__(
             [
                 widgets.HTML("<b>Residual vs plain</b>: the same budget for both networks of a pair (training curves: paper Figs. 21-24)."),
-                self.pair, self.runs, self.x_axis, self.metric, self.smoothing, self.output,
+                self.pair, self.runs, _labelled("x axis", self.x_axis), _labelled("metric", self.metric),
+                self.smoothing, self.output,
                 widgets.HBox([self.run_button, self.status]),
             ]
         )
@@ -90,8 +99,13 @@ class ResidualVsPlainExplorer(widgets.VBox):
     def _fill_runs(self) -> None:
         options = [(f"{g.name}  [{g.label}]", g.id) for g in self.groups()]
         self.runs.unobserve(self._on_change, names="value")  # one redraw below, not one per change
-        self.runs.options = options
-        self.runs.value = tuple(value for _, value in options)
+        # Clear the selection before the options shrink, and send all three changes as one message:
+        # otherwise the browser briefly selects entries that no longer exist ("Error setting state:
+        # Cannot set properties of undefined (setting 'selected')", four entries -> two).
+        with self.runs.hold_sync():
+            self.runs.value = ()
+            self.runs.options = options
+            self.runs.value = tuple(value for _, value in options)
         self.runs.observe(self._on_change, names="value")
         self.status.value = (
             f"new runs go to {self.new_runs_dir}" if options
