@@ -39,6 +39,7 @@ from inception_course.experiments import (  # noqa: E402
     list_runs, load_scaling_run, pair_of, plot_runs, plot_scaling_experiment, results_dir,
 )
 from inception_course.experiments.residual_vs_plain import PAIR_TITLES  # noqa: E402
+from inception_course.experiments.scaling import DEFAULT_LR  # noqa: E402
 from inception_course.models.draw import draw, draw_network  # noqa: E402
 from inception_course.models.draw_residual import draw_residual_blocks  # noqa: E402
 from inception_course.models.googlenet import TABLE_1, InceptionModule  # noqa: E402
@@ -82,8 +83,9 @@ def _recorded_pair(pair: str) -> Figure:
 
 def _recorded_scaling(width: float) -> Figure:
     arms = [load_scaling_run(run.path) for run in list_runs(results_dir()) if run.name.startswith("scaling-")]
-    arms = sorted((arm for arm in arms if arm.run.setting("width") == width), key=lambda arm: -arm.scale)
-    return plot_scaling_experiment(arms, title=f"recorded: Inception-ResNet-v1, width {width:g}, 3 seeds (CPU, synthetic data)")
+    arms = [arm for arm in arms if arm.run.setting("width") == width and arm.run.setting("lr") == DEFAULT_LR]
+    title = f"recorded: Inception-ResNet-v1, width {width:g}, lr {DEFAULT_LR:g}, 3 seeds (CPU, Fashion-MNIST, 75 px)"
+    return plot_scaling_experiment(sorted(arms, key=lambda arm: -arm.scale), title=title)
 
 
 FIGURES: dict[str, FigureSpec] = {
