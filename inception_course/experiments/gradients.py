@@ -204,3 +204,21 @@ def summarise(traces: dict[str, Sequence[BlockGradients]]) -> list[str]:
         f"  stem/head {g.stem_to_head:9.3g}  global {g.total:10.3g}  loss {g.loss:.3f}"
         for model, trace in traces.items() for g in trace
     ]
+
+
+def head_gradient_after_clipping(model: str, mode: str, threshold: float = 2.0, width: float = SMALL["width"]) -> tuple[float, float]:
+    """The head's gradient norm before and after clipping all gradients with ``mode`` (``"global"``
+    or ``"per_tensor"``) at ``threshold``: one seeded batch through ``model`` at the paper's depths.
+    Global clipping divides every gradient by one factor set by the largest ones (a plain network's
+    stem), so a healthy head gradient shrinks with it; per-tensor clipping leaves it alone."""
+    network = build_network(model, width=width).train()
+    images, labels = gradient_batch(SMALL["image_size"], SMALL["batch_size"])
+    F.cross_entropy(network.forward_head(network.forward_features(images)), labels).backward()
+    head = model_blocks(network)[-1][2]
+
+    def norm() -> float:
+        return float(sum(p.grad.pow(2).sum() for p in head).sqrt())
+
+    before = norm()
+    clip_gradients_(network.parameters(), threshold, mode)  # type: ignore[arg-type]
+    return before, norm()
