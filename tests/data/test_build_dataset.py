@@ -8,13 +8,13 @@ from inception_course.data import build_dataset, list_datasets
 
 
 def test_registry_names():
-    assert list_datasets() == ["synthetic", "imagenette", "imagewoof", "imagenet", "imagenet100"]
+    assert list_datasets() == ["synthetic", "fashion_mnist", "imagenette", "imagewoof", "imagenet", "imagenet100"]
 
 
 @pytest.mark.parametrize(
     ("name", "split", "options", "listed"),
     [
-        ("cifar10", "train", {}, "synthetic, imagenette, imagewoof, imagenet, imagenet100"),
+        ("cifar10", "train", {}, "synthetic, fashion_mnist, imagenette, imagewoof, imagenet, imagenet100"),
         ("synthetic", "test", {}, "train, val"),
         ("imagewoof", "train", {"size": "640"}, "full, 320, 160"),
         ("synthetic", "train", {"colour": True}, "num_classes, num_images, seed, level"),

@@ -8,7 +8,7 @@ import pytest
 from inception_course.experiments import PAIRS, group_runs, list_runs, load_scaling_run, pair_of
 from inception_course.experiments.record import README_END, README_START, REPO_README, summary_lines
 from inception_course.experiments.runs import REPO_RESULTS_DIR
-from inception_course.experiments.scaling import STATS_FILE
+from inception_course.experiments.scaling import DEFAULT_LR, STATS_FILE
 
 pytestmark = pytest.mark.skipif(not REPO_RESULTS_DIR.is_dir(), reason="no data/results/ (not a clone of the course)")
 PROVENANCE = ("command", "device", "torch", "date", "data", "image_size")
@@ -42,12 +42,14 @@ def test_both_networks_of_each_pair_have_three_seeds_of_aligned_complete_curves(
             assert xs == list(range(1, epochs + 1)) and all(math.isfinite(y) for y in ys)
 
 
-def test_the_scaling_runs_cover_two_widths_two_scales_three_seeds(runs):
+def test_the_scaling_runs_cover_two_widths_two_scales_three_seeds_at_the_default_rate(runs):
     arms = [load_scaling_run(r.path) for r in runs if (r.path / STATS_FILE).is_file()]
     cells = {}
     for arm in arms:
-        cells.setdefault((arm.run.setting("width"), arm.scale), []).append(arm.run.setting("seed"))
-    assert len(cells) == 4 and all(sorted(seeds) == [0, 1, 2] for seeds in cells.values())
+        cells.setdefault((arm.run.setting("width"), arm.run.setting("lr"), arm.scale), []).append(arm.run.setting("seed"))
+    main = {key: seeds for key, seeds in cells.items() if key[1] == DEFAULT_LR}
+    assert len(main) == 4 and all(sorted(seeds) == [0, 1, 2] for seeds in main.values())
+    assert all(arm.run.setting("data") == "fashion_mnist" for arm in arms)
     assert all(a.final_stats and isinstance(a.verdict.died, bool) for a in arms)
 
 

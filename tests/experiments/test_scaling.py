@@ -43,7 +43,7 @@ def test_a_run_that_keeps_half_its_activations_did_not_die(make_run):
 
 
 def test_silence_and_learning_thresholds_are_inclusive_and_read_the_tail():
-    assert last_layer_silent([0.0] * 6 + [0.95, 0.95]) and not last_layer_silent([0.0] * 6 + [0.94, 0.96, 0.94])
+    assert last_layer_silent([0.0] * 6 + [0.95, 0.95]) and not last_layer_silent([0.0] * 6 + [0.94, 0.94])
     assert last_layer_silent([0.5, 0.99], tail=0.5) and not last_layer_silent([0.5, 0.99], tail=1.0)
     assert not last_layer_silent([]) and tail_zero_fraction([]) is None
     assert tail_zero_fraction([0.1, 0.2, 0.3, 0.5], tail=0.5) == 0.4
