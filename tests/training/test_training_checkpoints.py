@@ -57,6 +57,15 @@ def test_history_round_trip_and_cut_off_last_line(tmp_path):
         load_history(tmp_path / "elsewhere")
 
 
+@pytest.mark.parametrize("line", ["[1, 2]", "3.5", "null", '"text"'])
+def test_a_history_line_that_is_not_a_record_is_named(tmp_path, line):
+    HistoryWriter(tmp_path, records=[{"kind": "train", "step": 1, "train_loss": 2.0}])
+    with open(tmp_path / "history.jsonl", "a") as f:
+        f.write(line + "\n" + '{"kind": "train", "step": 2, "train_loss": 1.0}\n')
+    with pytest.raises(ValueError, match=f"{tmp_path / 'history.jsonl'}, line 2: expected a JSON object"):
+        load_history(tmp_path)
+
+
 def test_sampler_resumes_mid_epoch_and_shards_cover_the_epoch():
     whole = ResumableSampler(10, seed=3)
     whole.set_epoch(2)
