@@ -1,5 +1,7 @@
 """Checkpoint files, history files and the resumable data order."""
 
+import warnings
+
 import pytest
 import torch
 
@@ -41,6 +43,24 @@ def test_rng_state_round_trip_through_a_checkpoint(tmp_path):
     set_rng_state(latest_checkpoint(tmp_path)[1]["rng"])
     assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected
     assert saved.exists()
+
+
+@pytest.mark.parametrize("saved, here, restored", [(8, 1, 1), (1, 2, 1), (2, 2, 2)])
+def test_gpu_random_states_are_restored_on_a_machine_with_another_number_of_gpus(monkeypatch, saved, here, restored):
+    calls = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: here)
+    monkeypatch.setattr(torch.cuda, "set_rng_state_all", lambda states: calls.append(list(states)))
+    state = rng_state()  # the CPU's generators, and a fabricated CUDA state per GPU of the writer
+    state["cuda"] = [torch.full((16,), i, dtype=torch.uint8) for i in range(saved)]
+    if saved == here:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            set_rng_state(state)
+    else:
+        with pytest.warns(UserWarning, match=f"random state of {saved} GPUs and this machine has {here}: restoring {restored}"):
+            set_rng_state(state)
+    assert [int(s[0]) for s in calls[0]] == list(range(restored))
 
 
 def test_history_round_trip_and_cut_off_last_line(tmp_path):
