@@ -236,7 +236,8 @@ class Trainer:
         self.train_sampler = ResumableSampler(len(self.train_set), True, cfg.seed, world, rank, epoch_size=epoch_size)
         val_sampler = ResumableSampler(len(self.val_set), False, cfg.seed, world, rank, pad=False)
         self.train_loader = build_loader(
-            self.train_set, cfg.batch_size, False, cfg.num_workers, self.train_sampler, drop_last=True, seed=cfg.seed
+            self.train_set, cfg.batch_size, False, cfg.num_workers, self.train_sampler, drop_last=True, seed=cfg.seed,
+            rank=rank,
         )
         self.val_loader = build_loader(self.val_set, cfg.batch_size, False, cfg.num_workers, val_sampler, seed=cfg.seed)
         self.steps_per_epoch = len(self.train_loader) // cfg.accum_steps
