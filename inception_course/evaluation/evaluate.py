@@ -176,14 +176,22 @@ def check_positive_int(value: Any, name: str, meaning: str) -> None:
         raise ValueError(f"{name} must be a positive whole number ({meaning}), got {value!r}")
 
 
-def _check_labels(labels: torch.Tensor, n_classes: int, first_index: int) -> None:
-    """Refuse labels the network cannot output: counted as errors they would give a silent 100%."""
+def _check_batch(probabilities: torch.Tensor, labels: torch.Tensor, first_index: int) -> None:
+    """Refuse what would be counted silently as errors: labels the network cannot output (a
+    network of other classes scores 100% error) and non-finite scores (a NaN is never in the top k)."""
+    n_classes = probabilities.shape[1]
     bad = ((labels < 0) | (labels >= n_classes)).nonzero()
     if len(bad):
         index = int(bad[0])
         raise ValueError(
             f"image {first_index + index} of the data set has label {int(labels[index])}, but the network has "
             f"{n_classes} classes (labels 0 to {n_classes - 1}): evaluate it on a data set of its own classes"
+        )
+    not_finite = (~torch.isfinite(probabilities).all(dim=1)).nonzero()
+    if len(not_finite):
+        raise ValueError(
+            f"image {first_index + int(not_finite[0])} of the data set got NaN or infinite scores: check its "
+            "pixels (dataset[i]), or the network's weights if every image does"
         )
 
 
@@ -264,7 +272,7 @@ def evaluate(
     progress = tqdm(total=total, initial=done, desc=progress_label(name, scheme), unit="img")
     try:
         for averaged, labels in _per_image_scores(on_device, scores, batch_size, n_views):
-            _check_labels(labels, averaged.shape[1], done)
+            _check_batch(averaged, labels, done)
             for k, count in topk_correct(averaged, labels, ks).items():
                 correct[k] += count
             done += len(labels)

@@ -166,3 +166,14 @@ def test_a_corrupt_resume_file_is_named(tmp_path, content):
     with pytest.raises(ValueError, match="partial.json is not a partial evaluation .*delete the file"):
         evaluate(BrightnessReader(), LabelledByBrightness(LABELS[:2]), device="cpu", resume_path=partial)
     assert partial.read_text() == content  # left as it was for the user to look at
+
+
+class WithNaNImage(LabelledByBrightness):
+    def __getitem__(self, index):
+        image, label = super().__getitem__(index)
+        return (torch.full_like(image, float("nan")) if index == 1 else image), label
+
+
+def test_an_image_with_nan_pixels_is_named_not_counted_as_an_error():
+    with pytest.raises(ValueError, match="image 1 of the data set got NaN or infinite scores"):
+        evaluate(BrightnessReader(), WithNaNImage(LABELS[:3]), device="cpu", fuse=False)
