@@ -10,6 +10,7 @@ Two switches matter to every lesson and test:
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -35,6 +36,29 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
         return Path(root).expanduser()
     env = os.environ.get(DATA_ENV)
     return Path(env).expanduser() if env else DEFAULT_DATA_ROOT
+
+
+def writable_folder(path: str | os.PathLike) -> Path:
+    """``path`` as a folder (created with its parents) that this process can write in.
+
+    Raises ``NotADirectoryError`` (a file stands where a folder must be) or ``PermissionError``
+    (a read-only folder or file system) with one line saying how to choose another data root,
+    instead of a bare ``[Errno 17] File exists`` or ``[Errno 13] Permission denied``.
+    """
+    path = Path(path)
+    advice = f"pass root=... (command line: --data-root) or set ${DATA_ENV} to a folder you can write to"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), path)
+        raise NotADirectoryError(f"{blocker} is a file, not a folder, so no data can be stored in {path}: {advice}") from None
+    except OSError as error:
+        if not isinstance(error, PermissionError) and error.errno != errno.EROFS:
+            raise
+        raise PermissionError(f"cannot write in {path} ({error.strerror}): {advice}") from None
+    return path
 
 
 _SCRATCH: list[tempfile.TemporaryDirectory] = []  # one per process, removed when Python exits
@@ -70,9 +94,7 @@ def runs_dir(name: str, timestamp: bool = True) -> Path:
             _remove_stale_scratch()
             _SCRATCH.append(tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
         return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=_SCRATCH[0].name))
-    path = data_root() / "runs" / (f"{name}-{time.strftime('%Y%m%d-%H%M%S')}" if timestamp else name)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return writable_folder(data_root() / "runs" / (f"{name}-{time.strftime('%Y%m%d-%H%M%S')}" if timestamp else name))
 
 
 def default_device() -> torch.device:

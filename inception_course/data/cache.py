@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import v2
 from tqdm.auto import tqdm
 
-from ..config import data_root
+from ..config import data_root, writable_folder
 from .datasets import build_dataset, default_image_size
 from .loaders import default_num_workers
 from .transforms import to_uint8_tensor, transforms_for
@@ -144,7 +144,7 @@ def _write_cache(source: _Shrunk, path: Path, short_side: int, num_workers: int 
         "classes": list(source.source.classes),
         "short_side": short_side,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
+    writable_folder(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".part")
     os.close(fd)
     try:

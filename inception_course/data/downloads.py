@@ -32,6 +32,7 @@ from urllib.parse import urlparse
 
 from tqdm.auto import tqdm
 
+from ..config import writable_folder
 from .errors import ChecksumError, CorruptArchiveError, DatasetNotFoundError, DownloadError, UnsafeArchiveError
 
 COMPLETE_MARKER = ".complete"
@@ -95,7 +96,7 @@ def verify_md5(path: Path, md5: str | None, url: str) -> None:
 
 def download_url(url: str, dest: Path, md5: str | None = None, timeout: float = 60.0) -> Path:
     """Download ``url`` to ``dest`` atomically: a verified file or nothing at all."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    writable_folder(dest.parent)
     fd, part_name = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".part")
     part = Path(part_name)
     try:

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from ..config import data_root, is_fast
+from ..config import data_root, is_fast, writable_folder
 from .errors import DatasetNotFoundError
 
 CLASSES = (
@@ -94,8 +94,7 @@ def _download(root: str | Path | None) -> Path:
     """Fetch the files with torchvision (into ``<data root>/FashionMNIST/raw``)."""
     from torchvision.datasets import FashionMNIST as TorchvisionFashionMNIST
 
-    base = data_root(root)
-    base.mkdir(parents=True, exist_ok=True)
+    base = writable_folder(data_root(root))
     TorchvisionFashionMNIST(str(base), train=True, download=True)
     return base / "FashionMNIST" / "raw"
 

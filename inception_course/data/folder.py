@@ -8,13 +8,14 @@ reads a full ImageNet tree in place without copying anything.
 from __future__ import annotations
 
 import os
+import stat
 import warnings
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageOps
 from torch.utils.data import Dataset
 
 from .errors import BadImageError, DatasetNotFoundError
@@ -68,12 +69,34 @@ def to_8_bit(image: Image.Image) -> Image.Image:
     return Image.fromarray(np.clip(np.rint(np.nan_to_num(values) * scale), 0, 255).astype(np.uint8), mode="L")
 
 
+def to_rgb(image: Image.Image) -> Image.Image:
+    """``image`` as an upright 8-bit RGB image, whatever its mode.
+
+    The EXIF orientation is applied (a phone photo taken upright is stored sideways with a tag
+    saying so). Transparent pixels (RGBA, LA, a palette with transparency) are laid on white, as
+    an image viewer shows them: dropping the alpha channel would show whatever colour the
+    invisible pixels happen to hold, often black. CMYK, palette and 1-bit images are converted;
+    16-bit and float images are rescaled first (:func:`to_8_bit`).
+    """
+    image = ImageOps.exif_transpose(to_8_bit(image))
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        image = image.convert("RGBA")
+        white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, image).convert("RGB")
+    return image.convert("RGB")
+
+
 def load_rgb(path: str) -> Image.Image:
-    """Decode an image file as RGB, raising :class:`BadImageError` naming the file if it can't
-    (truncated or invalid files, and images large enough to be decompression bombs)."""
+    """Decode an image file as upright RGB (:func:`to_rgb`), raising :class:`BadImageError` naming
+    the file if it can't (truncated or invalid files, images large enough to be decompression bombs,
+    and anything that is not a regular file: opening a FIFO named ``x.jpg`` would wait forever)."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise OSError("not a regular file: a folder, FIFO, socket or device")
         with Image.open(path) as image:
-            return to_8_bit(image).convert("RGB")
+            return to_rgb(image)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:  # truncated/invalid/huge
         raise BadImageError(
             f"cannot read image {path} ({error}). Delete or replace the file, or pass skip_bad_images=True"

@@ -89,6 +89,7 @@ def build_loader(
     sampler: Sampler | None = None,
     drop_last: bool = False,
     seed: int = 0,
+    rank: int = 0,
 ) -> DataLoader:
     """A DataLoader with settings that fit the machine.
 
@@ -97,6 +98,9 @@ def build_loader(
             warning when shared memory is too small for them.
         sampler: replaces shuffling (e.g. a ``DistributedSampler``); ``shuffle`` must then be False.
         seed: fixes the shuffling order and the workers' random augmentations.
+        rank: the process's rank in a distributed run, folded into the workers' seeds so that
+            each process draws its own augmentations (with one seed for all, every rank would
+            crop and flip its images exactly alike).
 
     Workers stay alive between epochs (``persistent_workers``), and batches go to pinned memory
     when CUDA is available, so copies to the GPU can overlap computation.
@@ -116,6 +120,6 @@ def build_loader(
         pin_memory=torch.cuda.is_available(),
         drop_last=drop_last,
         worker_init_fn=_seed_worker,
-        generator=torch.Generator().manual_seed(seed),
+        generator=torch.Generator().manual_seed(seed + rank),  # rank 0: the single-process seed
         **extra,
     )

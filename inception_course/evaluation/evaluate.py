@@ -73,7 +73,7 @@ def crop_settings(model: nn.Module, crop_size: int | None = None) -> dict[str, A
     name = (getattr(model, "pretrained_cfg", None) or {}).get("model")
     spec = input_spec(name)
     return {
-        "crop_size": crop_size or getattr(model, "default_image_size", spec.image_size),
+        "crop_size": crop_size if crop_size is not None else getattr(model, "default_image_size", spec.image_size),
         "crop_fraction": spec.crop_fraction,
         "interpolation": spec.interpolation.value,
     }
@@ -152,13 +152,47 @@ def _load_partial(path: Path | None, settings: dict[str, Any], ks: Sequence[int]
     """``(images done, top-k counts)`` from an earlier run's partial file, or a fresh start."""
     if path is None or not path.exists():
         return 0, {k: 0 for k in ks}
-    state = json.loads(path.read_text(encoding="utf-8"))
-    if state.get("format") != PARTIAL_FORMAT or state.get("settings") != settings:
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        if state.get("format") != PARTIAL_FORMAT:
+            raise ValueError(f"format {state.get('format')!r}")
+        done, correct = int(state["n_done"]), {int(k): int(v) for k, v in state["correct"].items()}
+    except (OSError, ValueError, AttributeError, KeyError, TypeError) as error:  # unreadable, cut short, not ours
+        raise ValueError(
+            f"{path} is not a partial evaluation this function wrote ({type(error).__name__}: {error}): "
+            "pass another resume_path, or delete the file to start over"
+        ) from error
+    if state.get("settings") != settings:
         raise ValueError(
             f"{path} holds a run with other settings ({state.get('settings')}) than this one ({settings}); "
             "pass another resume_path, or delete the file to start over"
         )
-    return state["n_done"], {int(k): v for k, v in state["correct"].items()}
+    return done, correct
+
+
+def check_positive_int(value: Any, name: str, meaning: str) -> None:
+    """Raise a ``ValueError`` naming ``name`` unless ``value`` is an ``int`` of at least 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive whole number ({meaning}), got {value!r}")
+
+
+def _check_batch(probabilities: torch.Tensor, labels: torch.Tensor, first_index: int) -> None:
+    """Refuse what would be counted silently as errors: labels the network cannot output (a
+    network of other classes scores 100% error) and non-finite scores (a NaN is never in the top k)."""
+    n_classes = probabilities.shape[1]
+    bad = ((labels < 0) | (labels >= n_classes)).nonzero()
+    if len(bad):
+        index = int(bad[0])
+        raise ValueError(
+            f"image {first_index + index} of the data set has label {int(labels[index])}, but the network has "
+            f"{n_classes} classes (labels 0 to {n_classes - 1}): evaluate it on a data set of its own classes"
+        )
+    not_finite = (~torch.isfinite(probabilities).all(dim=1)).nonzero()
+    if len(not_finite):
+        raise ValueError(
+            f"image {first_index + int(not_finite[0])} of the data set got NaN or infinite scores: check its "
+            "pixels (dataset[i]), or the network's weights if every image does"
+        )
 
 
 def progress_label(name: str, scheme: str, width: int = 28) -> str:
@@ -201,6 +235,11 @@ def evaluate(
     """
     if scheme not in SCHEMES:
         raise ValueError(f"unknown crop scheme {scheme!r}; choose one of: {', '.join(SCHEMES)}")
+    check_positive_int(batch_size, "batch_size", "views per forward pass")
+    if crop_size is not None:
+        check_positive_int(crop_size, "crop_size", "the side of the square views in pixels; None: the model's")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ValueError(f"limit must be a number of images, 0 or more (None: all), got {limit!r}")
     device = torch.device(device) if device is not None else default_device()
     amp = device.type == "cuda" if amp is None else amp
     amp_dtype = torch.float16 if device.type == "cuda" else torch.bfloat16  # CPUs autocast to bfloat16
@@ -233,6 +272,7 @@ def evaluate(
     progress = tqdm(total=total, initial=done, desc=progress_label(name, scheme), unit="img")
     try:
         for averaged, labels in _per_image_scores(on_device, scores, batch_size, n_views):
+            _check_batch(averaged, labels, done)
             for k, count in topk_correct(averaged, labels, ks).items():
                 correct[k] += count
             done += len(labels)

@@ -19,11 +19,11 @@ from torch import nn
 
 from ..data import imagenet_class_names, transforms_for
 from ..data.errors import BadImageError
-from ..data.folder import load_rgb
+from ..data.folder import load_rgb, to_rgb
 from ..models.fuse import fuse_for_inference
 from ..models.pretrained import to_model_input
 from .crops import central_crop
-from .evaluate import crop_settings
+from .evaluate import check_positive_int, crop_settings
 
 ImageInput = str | os.PathLike | Image.Image | torch.Tensor
 
@@ -33,6 +33,10 @@ def _prepare(image: ImageInput, model: nn.Module, image_size: int | None) -> tor
     settings = crop_settings(model, image_size)
     if isinstance(image, (str, os.PathLike)):
         image = _read(os.fspath(image))
+    if isinstance(image, Image.Image):
+        image = to_rgb(image)  # RGBA, CMYK, palette, 1-bit, 16-bit: 3 channels, upright
+    if isinstance(image, torch.Tensor):
+        image = _checked_tensor(image)
     if isinstance(image, torch.Tensor) and not image.is_floating_point():
         if image.dim() != 3 or image.shape[0] != 3:
             layout = " (channels last: use image.permute(2, 0, 1))" if image.dim() == 3 and image.shape[-1] == 3 else ""
@@ -43,8 +47,8 @@ def _prepare(image: ImageInput, model: nn.Module, image_size: int | None) -> tor
         # Already in [-1, 1]: only the geometry of the evaluation transform is left to do.
         if image.dim() == 4 and len(image) == 1:
             image = image[0]
-        if image.dim() != 3:
-            raise ValueError(f"predict() takes one image (C, H, W), got a tensor of shape {tuple(image.shape)}")
+        if image.dim() != 3 or image.shape[0] != 3:
+            raise ValueError(f"predict() takes one image (3, H, W), got a tensor of shape {tuple(image.shape)}")
         return central_crop(image, settings["crop_size"], settings["crop_fraction"], settings["interpolation"])[None]
     if not isinstance(image, (Image.Image, torch.Tensor)):
         raise ValueError(
@@ -55,9 +59,31 @@ def _prepare(image: ImageInput, model: nn.Module, image_size: int | None) -> tor
     return transform(image)[None]
 
 
+def _checked_tensor(image: torch.Tensor) -> torch.Tensor:
+    """``uint8`` pixels or ``float32`` values, or a ``ValueError`` that says what to pass instead."""
+    if image.dtype == torch.bool or image.is_complex():
+        raise ValueError(
+            f"predict() takes uint8 pixels (0-255) or floats in [-1, 1], got a {image.dtype} tensor: "
+            "for a black-and-white mask use (mask.to(torch.uint8) * 255).expand(3, -1, -1)"
+        )
+    if image.is_floating_point():
+        if not torch.isfinite(image).all():
+            raise ValueError("predict() got an image tensor with NaN or infinite values: check how it was made")
+        return image.float()
+    if image.dtype != torch.uint8:
+        if image.numel() and (image.min() < 0 or image.max() > 255):
+            raise ValueError(
+                f"predict() takes integer pixels from 0 to 255, got a {image.dtype} tensor with values from "
+                f"{int(image.min())} to {int(image.max())}: pass uint8 pixels or floats in [-1, 1]"
+            )
+        return image.to(torch.uint8)
+    return image
+
+
 def _read(path: str) -> Image.Image:
-    """The RGB image at ``path``, or a ``ValueError`` / ``FileNotFoundError`` that names it."""
-    if not os.path.isfile(path):
+    """The RGB image at ``path``, or a ``ValueError`` / ``FileNotFoundError`` that names it (a folder
+    or FIFO is a ``ValueError`` from :func:`load_rgb`, which never opens them)."""
+    if not os.path.exists(path):
         raise FileNotFoundError(f"predict(): no image file at {path}: check the path")
     try:
         return load_rgb(path)
@@ -86,6 +112,8 @@ def predict(
     """
     if not isinstance(topk, int) or topk < 1:
         raise ValueError(f"topk must be a positive number of classes, got {topk!r}")
+    if image_size is not None:
+        check_positive_int(image_size, "image_size", "the side of the square input in pixels; None: the model's")
     outputs = getattr(model, "num_classes", None)
     if class_names is None:
         if outputs != 1000:

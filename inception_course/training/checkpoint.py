@@ -195,11 +195,23 @@ def rng_state() -> dict[str, Any]:
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
-    """Restore what :func:`rng_state` saved."""
+    """Restore what :func:`rng_state` saved.
+
+    A checkpoint holds one CUDA state per GPU the writer saw; resumed on fewer GPUs (8 saved, 1
+    here), the first ones are restored and a warning says so: the run continues, but is not
+    bit-identical to one on the original machine.
+    """
     version, internal, gauss = state["python"]
     random.setstate((version, tuple(internal), gauss))
     kind, keys, pos, has_gauss, cached = state["numpy"]
     np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        saved, here = list(state["cuda"]), torch.cuda.device_count()
+        if len(saved) != here:
+            warnings.warn(
+                f"the checkpoint holds the random state of {len(saved)} GPUs and this machine has {here}: "
+                f"restoring {min(len(saved), here)}, so random draws on the GPU will differ from the original run",
+                stacklevel=2,
+            )
+        torch.cuda.set_rng_state_all(saved[:here])

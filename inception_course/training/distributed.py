@@ -81,6 +81,17 @@ def all_reduce_sum(tensor: torch.Tensor, ctx: DistContext) -> torch.Tensor:
     return tensor
 
 
+def broadcast_buffers(model: nn.Module, ctx: DistContext) -> None:
+    """Copy rank 0's buffers (batch norm's running statistics) to every process, in place.
+
+    Each process updates the running statistics from its own share of the last batch, so after
+    training they differ; validated with its own, each rank would score a slightly different
+    network than the one rank 0 saves."""
+    if ctx.enabled:
+        for buffer in model.buffers():
+            dist.broadcast(buffer, src=0)
+
+
 def max_over_ranks(value: int, ctx: DistContext) -> int:
     """The largest ``value`` of all processes (so that all of them take the same decision)."""
     if not ctx.enabled:

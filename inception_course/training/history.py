@@ -90,7 +90,14 @@ def load_history(run_dir: str | os.PathLike) -> History:
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
+            record = json.loads(line)
         except json.JSONDecodeError:
             warnings.warn(f"{path}: skipping unreadable line {number} (a run stopped mid-write?)", stacklevel=2)
+            continue
+        if not isinstance(record, dict):  # valid JSON, but not a record: edited or not a history file
+            raise ValueError(
+                f"{path}, line {number}: expected a JSON object (a record), got {type(record).__name__} "
+                f"{line.strip()[:40]!r}; remove that line, or pass the folder of a run written by the trainer"
+            )
+        records.append(record)
     return History(records, path.parent)

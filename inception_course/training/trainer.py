@@ -43,7 +43,7 @@ from .checkpoint import (
 )
 from .clip import clip_gradients_
 from .distributed import (
-    barrier, broadcast_object, gather_objects, init_distributed, max_over_ranks, shutdown, wrap_model,
+    barrier, broadcast_buffers, broadcast_object, gather_objects, init_distributed, max_over_ranks, shutdown, wrap_model,
 )
 from .ema import ModelEMA
 from .history import History, HistoryWriter
@@ -237,7 +237,8 @@ class Trainer:
         self.train_sampler = ResumableSampler(len(self.train_set), True, cfg.seed, world, rank, epoch_size=epoch_size)
         val_sampler = ResumableSampler(len(self.val_set), False, cfg.seed, world, rank, pad=False)
         self.train_loader = build_loader(
-            self.train_set, cfg.batch_size, False, cfg.num_workers, self.train_sampler, drop_last=True, seed=cfg.seed
+            self.train_set, cfg.batch_size, False, cfg.num_workers, self.train_sampler, drop_last=True, seed=cfg.seed,
+            rank=rank,
         )
         self.val_loader = build_loader(self.val_set, cfg.batch_size, False, cfg.num_workers, val_sampler, seed=cfg.seed)
         self.steps_per_epoch = len(self.train_loader) // cfg.accum_steps
@@ -647,6 +648,7 @@ class Trainer:
         models = {"val": self.model, "ema_val": self.ema.module if self.ema is not None else None}
         for prefix, model in models.items():
             if model is not None:
+                broadcast_buffers(model, self.ctx)  # every rank validates the network rank 0 saves
                 metrics = evaluate(model, self.val_loader, self._prepare, self._autocast, self.ctx)
                 record.update({f"{prefix}_{k}": v for k, v in metrics.items()})
         record["wall_time"] = self.wall_time()

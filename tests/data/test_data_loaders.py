@@ -50,3 +50,27 @@ def test_sampler_and_shuffle_are_exclusive():
     data = small_dataset()
     with pytest.raises(ValueError, match="sampler"):
         build_loader(data, batch_size=4, shuffle=True, sampler=SequentialSampler(data), num_workers=0)
+
+
+class RandomDraws(torch.utils.data.Dataset):
+    """Each item is what a random augmentation would draw: one number from ``random`` and one from torch."""
+
+    def __len__(self) -> int:
+        return 4
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        import random
+
+        return torch.tensor([random.random(), torch.rand(()).item()])
+
+
+def test_each_rank_draws_its_own_augmentations_reproducibly(monkeypatch):
+    monkeypatch.setattr(loaders, "shm_free_bytes", lambda path=loaders.SHM_PATH: 2**40)
+
+    def draws(rank):
+        loader = build_loader(RandomDraws(), batch_size=4, shuffle=False, num_workers=1, seed=7, rank=rank)
+        return next(iter(loader))
+
+    rank0, rank1 = draws(0), draws(1)
+    assert not torch.isclose(rank0, rank1).any()  # neither generator repeats the other rank's draws
+    assert torch.equal(draws(1), rank1)  # and each rank's draws are fixed by the seed

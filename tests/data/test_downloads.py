@@ -166,3 +166,11 @@ def test_unsafe_archive_is_refused_on_every_python_and_not_refetched(served, tmp
     assert not (root / FOLDER).exists() and not leftovers(root)
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["deep", "er", "imagenette2-160.tgz", "root"]
     assert not Path(EVIL_MEMBERS["absolute"][0]).exists()
+
+
+def test_a_data_root_that_is_a_file_is_explained_before_downloading(served, tmp_path):
+    server, _, _ = served
+    (tmp_path / "root").write_text("a file where the data root should be")
+    with pytest.raises(NotADirectoryError, match=f"{tmp_path / 'root'} is a file, not a folder.*INCEPTION_COURSE_DATA"):
+        build(tmp_path / "root")
+    assert server.hits.get("/imagenette2-160.tgz", 0) == 0

@@ -104,3 +104,59 @@ def test_decompression_bomb_is_a_bad_image_that_can_be_skipped(tmp_path, class_t
     skipping = build_dataset("imagenet100", "train", root=tmp_path, image_size=32, skip_bad_images=True)
     with pytest.warns(UserWarning, match=str(bomb)):
         assert skipping[0][1] == 1
+
+
+def test_a_fifo_named_like_an_image_is_a_bad_image_never_opened(tmp_path):
+    import os
+    import signal
+
+    from inception_course.data.folder import FolderDataset
+
+    fifo, good = tmp_path / "x.jpg", tmp_path / "y.png"
+    os.mkfifo(fifo)
+    Image.new("RGB", (8, 6), (0, 255, 0)).save(good)
+
+    def give_up(*_):  # opening a FIFO with no writer blocks forever: fail instead of hanging
+        pytest.fail("load_rgb opened the FIFO")  # not an OSError, which load_rgb would catch
+
+    previous = signal.signal(signal.SIGALRM, give_up)
+    signal.alarm(5)
+    try:
+        with pytest.raises(BadImageError, match=f"cannot read image {fifo} .*not a regular file"):
+            load_rgb(str(fifo))
+        with pytest.raises(BadImageError, match="not a regular file"):
+            load_rgb(str(tmp_path))  # a folder named like an image
+        data = FolderDataset([(str(fifo), 0), (str(good), 1)], ["a", "b"], skip_bad_images=True)
+        with pytest.warns(UserWarning, match=f"skipping unreadable image.*{fifo}"):
+            image, label = data[0]
+        assert label == 1 and image.size == (8, 6)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize("mode, colour, expected", [
+    ("RGBA", (255, 0, 0, 255), (255, 0, 0)),
+    ("RGBA", (0, 0, 0, 0), (255, 255, 255)),  # transparent: laid on white, not the hidden black
+    ("LA", (0, 255), (0, 0, 0)),
+    ("LA", (0, 0), (255, 255, 255)),
+    ("CMYK", (0, 255, 255, 0), (255, 0, 0)),
+    ("1", 1, (255, 255, 255)),
+    ("P", 0, (0, 0, 0)),
+])
+def test_every_image_mode_is_read_as_rgb(tmp_path, mode, colour, expected):
+    path = tmp_path / ("image.tif" if mode == "CMYK" else "image.png")
+    Image.new(mode, (5, 4), colour).save(path)
+    rgb = np.asarray(load_rgb(str(path)))
+    assert rgb.shape == (4, 5, 3) and (rgb == expected).all()
+
+
+def test_the_exif_orientation_is_applied(tmp_path):
+    photo = Image.new("RGB", (6, 4), (0, 0, 255))
+    photo.paste((255, 0, 0), (0, 0, 3, 4))  # left half red
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    photo.save(tmp_path / "phone.png", exif=exif)
+    upright = np.asarray(load_rgb(str(tmp_path / "phone.png")))
+    assert upright.shape == (6, 4, 3)  # shown as taken: portrait
+    assert (upright[:3, :, 0] == 255).all() and (upright[3:, :, 2] == 255).all()  # the red half is on top

@@ -130,3 +130,50 @@ def test_progress_labels_stay_short():
     assert progress_label("inception_resnet_v2 (trained in this notebook)", "144") == "inception_resnet_v2 144-crop"
     long = progress_label("v4 + IR-v2 ensemble of four networks from the paper", "single")
     assert len(long) <= 28 + len(" single-crop") and long.endswith("… single-crop")
+
+
+@pytest.mark.parametrize("batch_size", [0, -3, 2.5, True])
+def test_a_batch_size_below_one_is_refused_instead_of_looping_forever(batch_size):
+    with pytest.raises(ValueError, match=f"batch_size must be a positive whole number .*got {batch_size!r}"):
+        evaluate(BrightnessReader(), LabelledByBrightness(LABELS[:2]), batch_size=batch_size, device="cpu")
+
+
+def test_a_crop_size_of_zero_is_refused_not_read_as_the_default():
+    with pytest.raises(ValueError, match="crop_size must be a positive whole number .*got 0"):
+        evaluate(BrightnessReader(), LabelledByBrightness(LABELS[:2]), crop_size=0, device="cpu")
+    model = BrightnessReader()
+    evaluate(model, LabelledByBrightness(LABELS[:1]), crop_size=20, device="cpu", fuse=False)
+    assert model.seen_shapes == [(1, 3, 20, 20)]
+    with pytest.raises(ValueError, match="limit must be a number of images"):
+        evaluate(BrightnessReader(), LabelledByBrightness(LABELS[:2]), limit=-1, device="cpu")
+
+
+@pytest.mark.parametrize("bad_label", [NUM_CLASSES, -1])
+def test_labels_the_network_cannot_output_are_refused(bad_label):
+    labels = [3, 1, bad_label, 4]
+    with pytest.raises(ValueError, match=f"image 2 of the data set has label {bad_label}, but the network has "
+                                         f"{NUM_CLASSES} classes"):
+        evaluate(BrightnessReader(), LabelledByBrightness(labels), device="cpu", batch_size=1)
+    # The largest and the smallest valid labels are accepted.
+    result = evaluate(BrightnessReader(), LabelledByBrightness([0, NUM_CLASSES - 1]), device="cpu")
+    assert result.n_images == 2 and result.top1_error == 0.0
+
+
+@pytest.mark.parametrize("content", ["{\"format\": ", "[1, 2]", "{}", "\"text\"", "{\"format\": \"%s\"}" % PARTIAL_FORMAT])
+def test_a_corrupt_resume_file_is_named(tmp_path, content):
+    partial = tmp_path / "partial.json"
+    partial.write_text(content)
+    with pytest.raises(ValueError, match="partial.json is not a partial evaluation .*delete the file"):
+        evaluate(BrightnessReader(), LabelledByBrightness(LABELS[:2]), device="cpu", resume_path=partial)
+    assert partial.read_text() == content  # left as it was for the user to look at
+
+
+class WithNaNImage(LabelledByBrightness):
+    def __getitem__(self, index):
+        image, label = super().__getitem__(index)
+        return (torch.full_like(image, float("nan")) if index == 1 else image), label
+
+
+def test_an_image_with_nan_pixels_is_named_not_counted_as_an_error():
+    with pytest.raises(ValueError, match="image 1 of the data set got NaN or infinite scores"):
+        evaluate(BrightnessReader(), WithNaNImage(LABELS[:3]), device="cpu", fuse=False)

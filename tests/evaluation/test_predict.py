@@ -96,3 +96,62 @@ def test_predict_runs_the_fused_copy_by_default():
     assert_same_predictions(fused, plain)
     assert model.training  # its mode is restored and the model itself is not fused
     assert any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+
+
+@pytest.mark.parametrize("image, seen_rgb", [
+    (Image.new("RGBA", (90, 70), (255, 0, 0, 255)), (1, -1, -1)),
+    (Image.new("RGBA", (90, 70), (0, 0, 0, 0)), (1, 1, 1)),  # transparent: white, as a viewer shows it
+    (Image.new("LA", (90, 70), (0, 255)), (-1, -1, -1)),
+    (Image.new("CMYK", (90, 70), (0, 255, 255, 0)), (1, -1, -1)),
+    (Image.new("1", (90, 70), 1), (1, 1, 1)),
+    (Image.new("RGB", (90, 70), (255, 0, 0)).convert("P"), (1, -1, -1)),
+])
+def test_pil_images_of_any_mode_are_converted_to_rgb(image, seen_rgb):
+    model = FavoursRedness()
+    assert len(predict(model, image, fuse=False)) == 5
+    assert model.seen.shape == (1, 3, 64, 64)
+    assert model.seen[0, :, 32, 32].tolist() == pytest.approx(seen_rgb, abs=0.01)
+
+
+def test_tensors_of_other_dtypes_are_converted_or_refused_clearly():
+    model = FavoursRedness()
+    red = torch.zeros(3, 70, 90, dtype=torch.uint8)
+    red[0] = 255
+    expected = predict(model, red)
+    for dtype in (torch.int64, torch.int16):
+        assert_same_predictions(predict(model, red.to(dtype)), expected)
+    assert_same_predictions(predict(model, red.float() / 127.5 - 1), expected)
+    assert_same_predictions(predict(model, (red.double() / 127.5 - 1)), expected)
+    with pytest.raises(ValueError, match="integer pixels from 0 to 255, got a torch.int64 tensor with values from 0 to 299"):
+        predict(model, torch.arange(3 * 10 * 10).view(3, 10, 10))
+    with pytest.raises(ValueError, match="got a torch.bool tensor: for a black-and-white mask"):
+        predict(model, torch.ones(3, 8, 8, dtype=torch.bool))
+    with pytest.raises(ValueError, match=r"one image \(3, H, W\), got a tensor of shape \(1, 8, 8\)"):
+        predict(model, torch.zeros(1, 8, 8))
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_nan_image_is_refused_not_given_nan_probabilities(value):
+    image = torch.zeros(3, 8, 8)
+    image[1, 2, 3] = value
+    with pytest.raises(ValueError, match="NaN or infinite values"):
+        predict(FavoursRedness(), image)
+
+
+@pytest.mark.parametrize("size", [0, -5, 1.5])
+def test_an_image_size_below_one_is_refused_not_read_as_the_default(size):
+    with pytest.raises(ValueError, match=f"image_size must be a positive whole number .*got {size!r}"):
+        predict(FavoursRedness(), red_photo(), image_size=size)
+    model = FavoursRedness()
+    predict(model, red_photo(), image_size=40, fuse=False)
+    assert model.seen.shape == (1, 3, 40, 40)
+
+
+def test_a_fifo_or_folder_is_refused_as_an_image_without_opening_it(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "x.jpg")
+    with pytest.raises(ValueError, match="cannot read .*x.jpg as an image .*not a regular file"):
+        predict(FavoursRedness(), tmp_path / "x.jpg")
+    with pytest.raises(ValueError, match="not a regular file"):
+        predict(FavoursRedness(), tmp_path)

@@ -1,5 +1,7 @@
 """Checkpoint files, history files and the resumable data order."""
 
+import warnings
+
 import pytest
 import torch
 
@@ -43,6 +45,24 @@ def test_rng_state_round_trip_through_a_checkpoint(tmp_path):
     assert saved.exists()
 
 
+@pytest.mark.parametrize("saved, here, restored", [(8, 1, 1), (1, 2, 1), (2, 2, 2)])
+def test_gpu_random_states_are_restored_on_a_machine_with_another_number_of_gpus(monkeypatch, saved, here, restored):
+    calls = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: here)
+    monkeypatch.setattr(torch.cuda, "set_rng_state_all", lambda states: calls.append(list(states)))
+    state = rng_state()  # the CPU's generators, and a fabricated CUDA state per GPU of the writer
+    state["cuda"] = [torch.full((16,), i, dtype=torch.uint8) for i in range(saved)]
+    if saved == here:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            set_rng_state(state)
+    else:
+        with pytest.warns(UserWarning, match=f"random state of {saved} GPUs and this machine has {here}: restoring {restored}"):
+            set_rng_state(state)
+    assert [int(s[0]) for s in calls[0]] == list(range(restored))
+
+
 def test_history_round_trip_and_cut_off_last_line(tmp_path):
     writer = HistoryWriter(tmp_path, records=[{"kind": "train", "step": 1, "train_loss": 2.0}])
     writer.append({"kind": "val", "step": 1, "epoch": 1, "val_top1_err": 0.5})
@@ -55,6 +75,15 @@ def test_history_round_trip_and_cut_off_last_line(tmp_path):
     assert history.run_dir == tmp_path
     with pytest.raises(FileNotFoundError, match="no history file"):
         load_history(tmp_path / "elsewhere")
+
+
+@pytest.mark.parametrize("line", ["[1, 2]", "3.5", "null", '"text"'])
+def test_a_history_line_that_is_not_a_record_is_named(tmp_path, line):
+    HistoryWriter(tmp_path, records=[{"kind": "train", "step": 1, "train_loss": 2.0}])
+    with open(tmp_path / "history.jsonl", "a") as f:
+        f.write(line + "\n" + '{"kind": "train", "step": 2, "train_loss": 1.0}\n')
+    with pytest.raises(ValueError, match=f"{tmp_path / 'history.jsonl'}, line 2: expected a JSON object"):
+        load_history(tmp_path)
 
 
 def test_sampler_resumes_mid_epoch_and_shards_cover_the_epoch():
