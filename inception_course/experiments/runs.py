@@ -79,14 +79,13 @@ class Run:
 
     @property
     def origin(self) -> str:
-        """``""`` for a recorded run; else ``", trained here <tag>"``, the tag being what the run's
-        directory name adds after the model (a widget's time stamp), or the time the run started."""
+        """``""`` for a recorded run; else ``", trained here <when>"``: the date and time the run
+        started (UTC, from its ``config.json``), in one format whether a widget's button or a cell
+        trained it; the run directory's name where no date was recorded."""
         if self.recorded:
             return ""
-        model = self.setting("model", "")
-        tag = self.name.split(f"{model}-", 1)[1] if model and f"{model}-" in self.name else ""
         date = str(self.setting("date", ""))
-        return f", trained here {tag or date[11:19] or self.name}"
+        return f", trained here {date[:10]} {date[11:19]} UTC" if len(date) >= 19 else f", trained here {self.name}"
 
     @property
     def label(self) -> str:

@@ -85,8 +85,11 @@ def test_runs_trained_here_are_labelled_apart_from_recorded_ones(tmp_path):
                                (0.5,), 1.0, provenance=False))
     untagged = load_run(write_run(tmp_path / "fresh", "v3_vs_ir_v1-inception_v3", "inception_v3", 0, (0.5,), 1.0, provenance=False))
     assert recorded.label == "inception_v3 (synthetic, cpu), seed 0"
-    assert yours.label == "inception_v3 (synthetic, cpu), seed 0, trained here 20261128-234105"
-    assert untagged.label == "inception_v3 (synthetic, cpu), seed 0, trained here 23:41:05"
+    # one time format, whether a widget's button (a tagged folder) or a cell trained the run
+    assert yours.label == untagged.label == "inception_v3 (synthetic, cpu), seed 0, trained here 2026-11-28 23:41:05 UTC"
+    undated = load_run(write_run(tmp_path / "old", "v3_vs_ir_v1-inception_v3", "inception_v3", 0, (0.5,), 1.0, provenance=False))
+    undated.config["environment"].pop("date")
+    assert undated.label.endswith("trained here v3_vs_ir_v1-inception_v3")
 
 
 def _arm(root, name, scale, seed, zeros, died):

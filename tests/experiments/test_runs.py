@@ -24,7 +24,7 @@ def test_curves_come_from_the_right_records(make_run):
 
 def test_label_names_model_data_and_device_and_provenance_wins(make_run):
     path = make_run("b", model="inception_resnet_v1", device="cuda")
-    assert load_run(path).label == "inception_resnet_v1 (synthetic, cuda), trained here 00:00:00"  # not recorded
+    assert load_run(path).label == "inception_resnet_v1 (synthetic, cuda), trained here 2026-01-01 00:00:00 UTC"  # not recorded
     (path / "provenance.json").write_text(json.dumps({"device": "cuda:0 (H100)"}))
     assert load_run(path).label == "inception_resnet_v1 (synthetic, cuda:0 (H100))"
 
