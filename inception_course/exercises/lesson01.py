@@ -27,32 +27,8 @@ from ..models.layers import ConvBNReLU
 from ..training.presets import MODEL_PRESETS
 from ..training.trainer import Trainer
 from .checking.authorship import refuse_library
-from .checking.compare import build, compare_block, compare_modules, randomize_batchnorm, run, shape_of
+from .checking.compare import build, compare_block_at_two_sizes, compare_modules, run, shape_of
 from .checking.result import Report, checker
-
-
-def _compare(report: Report, student: nn.Module, reference: nn.Module, input_shape: tuple[int, ...]) -> None:
-    """Compare on ``input_shape``, then - weights already copied - on one smaller image, so that
-    nothing in the block may depend on the batch or grid size it was first tried on."""
-    randomize_batchnorm(reference)
-    generator = torch.Generator().manual_seed(1)
-    compare_block(report, student, reference, torch.randn(*input_shape, generator=generator))
-    if report.failed:
-        return
-    small = torch.randn(1, input_shape[1], 9, 9, generator=generator)
-    student.eval()
-    reference.eval()
-    output, error = run(student, small)
-    expected, _ = run(reference, small)
-    if error is not None or not isinstance(output, torch.Tensor) or output.shape != expected.shape \
-            or not torch.allclose(output, expected, rtol=1e-4, atol=1e-5):
-        report.fail(
-            f"on one {shape_of(small)} image your block " + (f"raised {error}" if error else f"returned {shape_of(output)}"
-            f" where the reference's output is {shape_of(expected)}") + ": nothing in it may depend on the"
-            f" batch size or grid size {tuple(input_shape)} it was first tried on"
-        )
-        return
-    report.ok(f"the same output on one {shape_of(small)} image")
 
 
 @checker("Exercise: GoogLeNet's Inception module 3a")
@@ -67,7 +43,7 @@ def check_inception_v1_module(report: Report, student_block: nn.Module) -> None:
     with_bn = isinstance(student_block, nn.Module) and any(isinstance(m, nn.BatchNorm2d) for m in student_block.modules())
     if with_bn:
         report.ok("your block has batch norm, as torchvision's GoogLeNet; the 2014 paper had none (bn=False builds it so)")
-    _compare(report, student_block, InceptionModule(192, *TABLE_1["3a"], bn=with_bn), (2, 192, 28, 28))
+    compare_block_at_two_sizes(report, student_block, InceptionModule(192, *TABLE_1["3a"], bn=with_bn), (2, 192, 28, 28))
 
 
 FIRST_INPUT = 192  # the stem's output depth, the input of module 3a

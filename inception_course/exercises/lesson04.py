@@ -23,44 +23,18 @@ from ..models.layers import ConvBNReLU, InceptionBlock, scale_channels
 from .checking.authorship import refuse_library
 from .checking.compare import (
     build,
-    compare_block,
+    compare_block_at_two_sizes,
     compare_built_block,
     randomize_batchnorm,
-    run,
-    shape_of,
 )
 from .checking.networks import compare_network
 from .checking.result import Report, checker
 
 
-def _compare(report: Report, student: nn.Module, reference: nn.Module, input_shape: tuple[int, ...]) -> None:
-    """Compare on ``input_shape``, then - weights already copied - on one smaller image, so that
-    nothing in the block may depend on the batch or grid size it was first tried on."""
-    randomize_batchnorm(reference)
-    generator = torch.Generator().manual_seed(1)
-    compare_block(report, student, reference, torch.randn(*input_shape, generator=generator))
-    if report.failed:
-        return
-    small = torch.randn(1, input_shape[1], 9, 9, generator=generator)
-    student.eval()
-    reference.eval()
-    output, error = run(student, small)
-    expected, _ = run(reference, small)
-    if error is not None or not isinstance(output, torch.Tensor) or output.shape != expected.shape \
-            or not torch.allclose(output, expected, rtol=1e-4, atol=1e-5):
-        report.fail(
-            f"on one {shape_of(small)} image your block " + (f"raised {error}" if error else f"returned {shape_of(output)}"
-            f" where the reference's output is {shape_of(expected)}") + ": nothing in it may depend on the"
-            f" batch size or grid size {tuple(input_shape)} it was first tried on"
-        )
-        return
-    report.ok(f"the same output on one {shape_of(small)} image")
-
-
 @checker("Exercise: the Inception-A block")
 def check_inception_a(report: Report, student_block: nn.Module) -> None:
     """Check a hand-built Inception-A block (Inception-v4's 35x35 module, 384 -> 384 channels)."""
-    _compare(report, student_block, InceptionA(384), (2, 384, 35, 35))
+    compare_block_at_two_sizes(report, student_block, InceptionA(384), (2, 384, 35, 35))
 
 
 ALLOWED = (ConvBNReLU, InceptionBlock)

@@ -300,6 +300,30 @@ def compare_block(
     report.ok("with the reference's weights it computes exactly the reference's output, in eval and training mode")
 
 
+
+def compare_block_at_two_sizes(report: Report, student: nn.Module, reference: nn.Module, input_shape: tuple[int, ...]) -> None:
+    """:func:`compare_block` on ``input_shape``, then - weights already copied - on one smaller image, so that
+    nothing in the block may depend on the batch or grid size it was first tried on."""
+    randomize_batchnorm(reference)
+    generator = torch.Generator().manual_seed(1)
+    compare_block(report, student, reference, torch.randn(*input_shape, generator=generator))
+    if report.failed:
+        return
+    small = torch.randn(1, input_shape[1], 9, 9, generator=generator)
+    student.eval()
+    reference.eval()
+    output, error = run(student, small)
+    expected, _ = run(reference, small)
+    if error is not None or not isinstance(output, torch.Tensor) or output.shape != expected.shape \
+            or not torch.allclose(output, expected, rtol=1e-4, atol=1e-5):
+        report.fail(
+            f"on one {shape_of(small)} image your block " + (f"raised {error}" if error else f"returned {shape_of(output)}"
+            f" where the reference's output is {shape_of(expected)}") + ": nothing in it may depend on the"
+            f" batch size or grid size {tuple(input_shape)} it was first tried on"
+        )
+        return
+    report.ok(f"the same output on one {shape_of(small)} image")
+
 def same_random_forward(module: nn.Module, x: torch.Tensor, seed: int = 0) -> tuple[Any, str | None]:
     """``module(x)`` in training mode with the random generator at ``seed`` (dropout masks then
     coincide between two modules that draw the same random numbers in the same order)."""
