@@ -8,19 +8,25 @@ Launch the usual way; the trainer notices the environment ``torchrun`` sets (``W
 ``--batch-size`` is per process, so the global batch is ``batch_size * accum_steps * world_size``
 (the learning rate follows it, see ``schedule.scale_lr``). Only rank 0 writes the run directory and
 shows progress bars; every rank evaluates its share of the validation set and the counts are summed.
+With ``--download`` rank 0 alone fetches the data, while the others wait (:func:`rank_zero_first`).
+Every decision that stops a run is taken by all processes together (a NaN on one rank stops all of
+them at the same step), so that none is left waiting in a collective for one that has stopped.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import torch
 import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -101,6 +107,11 @@ def max_over_ranks(value: int, ctx: DistContext) -> int:
     return int(tensor)
 
 
+def min_over_ranks(value: int, ctx: DistContext) -> int:
+    """The smallest ``value`` of all processes."""
+    return -max_over_ranks(-value, ctx)
+
+
 def broadcast_object(obj: Any, ctx: DistContext) -> Any:
     """Rank 0's ``obj`` on every process."""
     if not ctx.enabled:
@@ -117,6 +128,37 @@ def gather_objects(obj: Any, ctx: DistContext) -> list[Any]:
     out: list[Any] = [None] * ctx.world_size
     dist.all_gather_object(out, obj)
     return out
+
+
+def rank_zero_first(ctx: DistContext, first: Callable[[], T], then: Callable[[], T]) -> T:
+    """``first()`` on rank 0; on every other process ``then()``, once rank 0 has finished.
+
+    For work that writes shared files, a download say: rank 0 alone fetches and extracts, the
+    others wait and then only read, so no two processes write the same files. If ``first`` raises,
+    every process raises the same error (none is left waiting for a rank 0 that has stopped)."""
+    if not ctx.enabled:
+        return first()
+    if ctx.is_main:
+        try:
+            result = first()
+        except Exception as error:
+            broadcast_object(_picklable(error), ctx)
+            raise
+        broadcast_object(None, ctx)
+        return result
+    error = broadcast_object(None, ctx)
+    if error is not None:
+        raise error
+    return then()
+
+
+def _picklable(error: Exception) -> Exception:
+    """``error`` if it survives pickling (to travel to the other processes), else its message as a RuntimeError."""
+    try:
+        pickle.loads(pickle.dumps(error))
+        return error
+    except Exception:  # noqa: BLE001  (an exception class whose arguments cannot be rebuilt)
+        return RuntimeError(f"{type(error).__name__}: {error}")
 
 
 def barrier(ctx: DistContext) -> None:

@@ -35,7 +35,9 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..config import default_device
-from ..data import MODEL_INPUTS, TENSOR_DATASETS, build_dataset, build_loader, transforms_for
+from ..data import (
+    MODEL_INPUTS, TENSOR_DATASETS, DatasetNotFoundError, build_dataset, build_loader, transforms_for,
+)
 from ..models import create_model
 from .checkpoint import (
     checkpoint_path, latest_checkpoint, list_checkpoints, non_finite_parts, restore_problem, rng_state, save_checkpoint,
@@ -43,7 +45,8 @@ from .checkpoint import (
 )
 from .clip import clip_gradients_
 from .distributed import (
-    barrier, broadcast_buffers, broadcast_object, gather_objects, init_distributed, max_over_ranks, shutdown, wrap_model,
+    barrier, broadcast_buffers, broadcast_object, gather_objects, init_distributed, max_over_ranks, min_over_ranks,
+    rank_zero_first, shutdown, wrap_model,
 )
 from .ema import ModelEMA
 from .history import History, HistoryWriter
@@ -222,16 +225,16 @@ class Trainer:
     def _build_data(self, train_set, val_set) -> None:
         cfg = self.config
         self.image_size = cfg.image_size or self._default_image_size()
-        for split, given in (("train", train_set), ("val", val_set)):
-            if given is None:
-                transform = None if cfg.data in TENSOR_DATASETS else transforms_for(cfg.model, self.image_size, split == "train")
-                try:
-                    given = build_dataset(
-                        cfg.data, split, cfg.data_root, self.image_size, cfg.download, transform, **cfg.data_kwargs
-                    )
-                except ValueError as error:  # a name or an option build_dataset does not take
-                    raise SettingsError(f"data set {cfg.data!r}: {error}") from error
-            setattr(self, f"{split}_set", given)
+        given = {"train": train_set, "val": val_set}
+
+        def build(download: bool) -> dict[str, torch.utils.data.Dataset]:
+            return {split: data if data is not None else self._build_split(split, download) for split, data in given.items()}
+
+        if cfg.download:  # rank 0 alone fetches and extracts; the other processes then read what it wrote
+            built = rank_zero_first(self.ctx, lambda: build(True), lambda: self._read_downloaded(build))
+        else:
+            built = build(False)
+        self.train_set, self.val_set = built["train"], built["val"]
         world, rank = self.ctx.world_size, self.ctx.rank
         epoch_size = getattr(self.train_set, "epoch_size", None)  # a fresh sample each epoch (Fashion-MNIST)
         self.train_sampler = ResumableSampler(len(self.train_set), True, cfg.seed, world, rank, epoch_size=epoch_size)
@@ -248,6 +251,24 @@ class Trainer:
                 f" {cfg.batch_size} x {cfg.accum_steps} (accumulation) x {world} (processes) images."
                 " Lower --batch-size or --accum-steps, or use more images."
             )
+
+    def _build_split(self, split: str, download: bool) -> torch.utils.data.Dataset:
+        cfg = self.config
+        transform = None if cfg.data in TENSOR_DATASETS else transforms_for(cfg.model, self.image_size, split == "train")
+        try:
+            return build_dataset(cfg.data, split, cfg.data_root, self.image_size, download, transform, **cfg.data_kwargs)
+        except ValueError as error:  # a name or an option build_dataset does not take
+            raise SettingsError(f"data set {cfg.data!r}: {error}") from error
+
+    def _read_downloaded(self, build: Callable[[bool], dict[str, Any]]) -> dict[str, Any]:
+        """The data sets on a process other than rank 0, after rank 0 prepared them: read, never written."""
+        try:
+            return build(False)
+        except DatasetNotFoundError as error:
+            raise DatasetNotFoundError(
+                f"{error} (rank {self.ctx.rank} does not see what rank 0 downloaded: on several machines without a"
+                " shared file system, download the data on each machine first, or pass a shared --data-root)"
+            ) from error
 
     def _default_image_size(self) -> int:
         """The model's design size (224 px for GoogLeNet and BN-Inception, else 299 px)."""

@@ -8,47 +8,25 @@ tolerance of 1e-5 absolute is ample, and the test does fail when the DDP wrapper
 all-reduce) is taken out.
 """
 
-import os
-import socket
-import subprocess
-import sys
+import io
+import tarfile
 from pathlib import Path
 
 import torch
+from PIL import Image
 
+from inception_course.data.classes import IMAGENETTE_WNIDS
 from inception_course.training import latest_checkpoint, load_history
+from gloo import launch, succeed
 
 WORKER = Path(__file__).with_name("ddp_worker.py")
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _launch(out: Path, batch_size: int, world_size: int) -> list[subprocess.Popen]:
-    port = str(_free_port())
-    procs = []
-    for rank in range(world_size):
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO), "MASTER_ADDR": "127.0.0.1",
-               "MASTER_PORT": port, "RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": str(world_size)}
-        procs.append(subprocess.Popen([sys.executable, str(WORKER), str(out), str(batch_size)], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
-    return procs
-
-
-def _wait(procs):
-    for p in procs:
-        _, err = p.communicate(timeout=120)
-        assert p.returncode == 0, err[-2000:]
+DOWNLOAD_WORKER = Path(__file__).with_name("download_worker.py")
 
 
 def test_two_processes_match_one_with_the_same_global_batch(tmp_path):
-    two = _launch(tmp_path / "two", batch_size=4, world_size=2)
-    one = _launch(tmp_path / "one", batch_size=8, world_size=1)
-    _wait(two + one)
+    two = launch(WORKER, tmp_path / "two", 4, world_size=2)
+    one = launch(WORKER, tmp_path / "one", 8, world_size=1)
+    succeed(two + one)
     a = latest_checkpoint(tmp_path / "one" / "checkpoints")[1]
     b = latest_checkpoint(tmp_path / "two" / "checkpoints")[1]
     assert a["step"] == b["step"] == 8
@@ -59,3 +37,32 @@ def test_two_processes_match_one_with_the_same_global_batch(tmp_path):
     assert [r["val_top1_err"] for r in val_one] == [r["val_top1_err"] for r in val_two]
     assert abs(val_one[-1]["val_loss"] - val_two[-1]["val_loss"]) < 1e-4
     assert sorted(p.name for p in (tmp_path / "two").iterdir()) == [".lock", "checkpoints", "config.json", "history.jsonl"]
+
+
+def imagenette_archive(path: Path) -> Path:
+    """A .tgz laid out like fast.ai's Imagenette-160: 2 small JPEGs per class in train/ and val/."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 32), (200, 80, 10)).save(buffer, format="JPEG")
+    data = buffer.getvalue()
+    with tarfile.open(path, "w:gz") as tar:
+        for split in ("train", "val"):
+            for wnid in IMAGENETTE_WNIDS:
+                for i in range(2):
+                    info = tarfile.TarInfo(f"imagenette2-160/{split}/{wnid}/{wnid}_{i}.JPEG")
+                    info.size = len(data)
+                    tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_with_download_rank_0_alone_fetches_and_extracts_and_every_rank_reads_the_data_or_stops_with_its_error(tmp_path):
+    archive = imagenette_archive(tmp_path / "imagenette2-160.tgz")
+    root = tmp_path / "data"
+    succeed(launch(DOWNLOAD_WORKER, archive, root, tmp_path / "run"))
+    errors = [(tmp_path / f"rank{rank}.error").read_text() for rank in range(2)]
+    assert "MD5" in errors[0] and errors[1] == errors[0]  # rank 0's failed download stopped both ranks
+    assert (tmp_path / "fetches").read_text() == "0\n0\n"  # then one fetch, by rank 0; the other rank waited
+    assert (tmp_path / "extractions").read_text() == "0\n"
+    for rank in range(2):
+        assert (tmp_path / f"rank{rank}.sizes").read_text() == "20 20"  # and then read all of it
+    assert latest_checkpoint(tmp_path / "run" / "checkpoints")[1]["step"] == 2  # 20 images, 4 x 2 per step
+    assert sorted(p.name for p in root.iterdir()) == ["imagenette2-160", "imagenette2-160.tgz"]  # no leftovers

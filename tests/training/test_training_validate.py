@@ -2,10 +2,6 @@
 and two gloo processes whose batch norm statistics differ."""
 
 import contextlib
-import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,9 +10,9 @@ from torch import nn
 
 from inception_course.training import validate
 from inception_course.training.distributed import DistContext
+from gloo import launch, succeed
 
 WORKER = Path(__file__).with_name("bn_worker.py")
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_validation_builds_no_float64_tensor_on_an_apple_gpu(monkeypatch):
@@ -42,18 +38,7 @@ def test_validation_builds_no_float64_tensor_on_an_apple_gpu(monkeypatch):
 
 
 def test_every_rank_validates_with_rank_0s_batch_norm_statistics(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = str(s.getsockname()[1])
-    procs = []
-    for rank in range(2):
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO), "MASTER_ADDR": "127.0.0.1",
-               "MASTER_PORT": port, "RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": "2"}
-        procs.append(subprocess.Popen([sys.executable, str(WORKER), str(tmp_path)], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
-    for p in procs:
-        _, err = p.communicate(timeout=120)
-        assert p.returncode == 0, err[-2000:]
+    succeed(launch(WORKER, tmp_path))
     rank0, rank1 = (torch.load(tmp_path / f"rank{r}.pt") for r in range(2))
     assert (rank0["0.running_mean"] == 0).all() and (rank0["0.running_var"] == 1).all()  # rank 0 kept its own
     assert rank0.keys() == rank1.keys()
