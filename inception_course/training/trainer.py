@@ -426,13 +426,22 @@ class Trainer:
         ``--resume`` does not look; so are the checkpoints that were already diverging (see
         :meth:`_last_healthy`), and the message names the newest healthy one.
         """
-        bad_step = self.guard.first_bad()
+        bad_step = self._first_bad_step()
         if bad_step is None:
             return
         last_good = self._last_healthy(bad_step - 2)
         raise NonFiniteLossError(
             non_finite_message(f"the training loss became NaN or infinite at step {bad_step}", self.epoch, last_good)
         )
+
+    def _first_bad_step(self) -> int | None:
+        """The first step whose loss was NaN or infinite on any process, or ``None`` (synchronises).
+        Every process gets the same answer, so that all stop together: one that saw only finite
+        losses would otherwise go on to wait forever in the next step's gradient all-reduce."""
+        none = 2**62
+        local = self.guard.first_bad()
+        step = min_over_ranks(none if local is None else local, self.ctx)
+        return None if step == none else step
 
     def save_checkpoint(self) -> None:
         """Write a checkpoint of the current state (rank 0), after checking that the loss was finite
@@ -443,13 +452,14 @@ class Trainer:
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "optimizer": self.optimizer.state_dict(),
         }
-        bad = non_finite_parts(live)
+        on_any_rank = gather_objects(non_finite_parts(live), self.ctx)  # batch norm buffers may differ between ranks
+        bad = [part for part in live if any(part in parts for parts in on_any_rank)]
         if bad:
             raise NonFiniteLossError(non_finite_message(
                 f"the {' and '.join(bad)} state became NaN or infinite at step {self.step}", self.epoch,
                 self._last_healthy(self.step), detail=", blown up by an update while the loss was still finite",
             ))
-        health = {"step": self.step, "loss": self.guard.take_mean_loss(), "weight_norm": weight_norm(self.model)}
+        health = {"step": self.step, "loss": self._mean_loss(), "weight_norm": weight_norm(self.model)}
         rngs = gather_objects(rng_state(), self.ctx)
         if self.ctx.is_main:
             self._refuse_if_stale()
@@ -475,11 +485,23 @@ class Trainer:
         self.last_checkpoint = broadcast_object(self.last_checkpoint, self.ctx)
         self.health.append(health)
 
+    def _mean_loss(self) -> float | None:
+        """The mean training loss since the last checkpoint over every process's share of the batches."""
+        loss = self.guard.take_mean_loss()
+        if not self.ctx.enabled or loss is None:
+            return loss
+        return sum(gather_objects(loss, self.ctx)) / self.ctx.world_size
+
     def _last_healthy(self, last_finite_step: int) -> str | None:
         """After a NaN: the newest checkpoint up to ``last_finite_step`` whose weights were not
         already diverging (:func:`monitors.diverging`: its loss and weight norm against the run's
         earlier checkpoints). Every newer one is set aside (renamed ``*.pt.nonfinite`` or
-        ``*.pt.diverged``, where ``--resume`` does not look), so that ``--resume`` takes the one named."""
+        ``*.pt.diverged``, where ``--resume`` does not look), so that ``--resume`` takes the one named.
+        Rank 0, which wrote the checkpoints, decides; every process names its answer."""
+        return broadcast_object(self._set_aside_diverged(last_finite_step) if self.ctx.is_main else None, self.ctx)
+
+    def _set_aside_diverged(self, last_finite_step: int) -> str | None:
+        """:meth:`_last_healthy` on rank 0."""
         earlier = {h["step"]: i for i, h in enumerate(self.health)}
         for path in reversed(list_checkpoints(self.checkpoint_dir)):
             step = int(path.stem.split("_")[1])
@@ -490,10 +512,9 @@ class Trainer:
                 reason, suffix = (diverging(self.health[i], self.health[:i]) if i is not None else None), ".diverged"
                 if reason is None:
                     return str(path)
-            if self.ctx.is_main:
-                os.replace(path, path.with_name(path.name + suffix))
-                if reason:
-                    self._say(f"set aside {path}: {reason}")
+            os.replace(path, path.with_name(path.name + suffix))
+            if reason:
+                self._say(f"set aside {path}: {reason}")
         return None
 
     def _refuse_if_stale(self) -> None:

@@ -17,10 +17,11 @@ from PIL import Image
 
 from inception_course.data.classes import IMAGENETTE_WNIDS
 from inception_course.training import latest_checkpoint, load_history
-from gloo import launch, succeed
+from gloo import finish, launch, succeed
 
 WORKER = Path(__file__).with_name("ddp_worker.py")
 DOWNLOAD_WORKER = Path(__file__).with_name("download_worker.py")
+NAN_WORKER = Path(__file__).with_name("nan_worker.py")
 
 
 def test_two_processes_match_one_with_the_same_global_batch(tmp_path):
@@ -66,3 +67,22 @@ def test_with_download_rank_0_alone_fetches_and_extracts_and_every_rank_reads_th
         assert (tmp_path / f"rank{rank}.sizes").read_text() == "20 20"  # and then read all of it
     assert latest_checkpoint(tmp_path / "run" / "checkpoints")[1]["step"] == 2  # 20 images, 4 x 2 per step
     assert sorted(p.name for p in root.iterdir()) == ["imagenette2-160", "imagenette2-160.tgz"]  # no leftovers
+
+
+def test_a_nan_on_one_rank_stops_every_rank_at_the_same_step_naming_the_same_checkpoint(tmp_path):
+    """Rank 1 alone computes a NaN loss at step 3 (4 steps per epoch, a checkpoint every step).
+    DDP's all-reduce spreads its NaN gradients to rank 0's weights, whose own loss was finite."""
+    out = tmp_path / "run"
+    statuses = [status for status, _ in finish(launch(NAN_WORKER, out, 3))]
+    assert statuses == [1, 1]  # both stopped (neither waits in a collective for the other)
+    errors = [(tmp_path / f"rank{rank}.error").read_text() for rank in range(2)]
+    assert errors[0] == errors[1], errors  # the same step and the same checkpoint named
+    assert "the training loss became NaN or infinite at step 3" in errors[0], errors[0]
+    named = Path(errors[0].split("the last good checkpoint is ")[1].split(". Resume")[0])
+    assert named.name == "step_00000001.pt"
+    # step 2's weights gave the NaN on rank 1: set aside, so --resume does not replay the bad batch
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["step_00000001.pt", "step_00000002.pt.nonfinite"]
+    assert latest_checkpoint(out / "checkpoints")[0] == named
+    succeed(launch(NAN_WORKER, out, 0, 0.01))  # a resume at a lower rate runs to the end
+    path, state = latest_checkpoint(out / "checkpoints")
+    assert state["step"] == 8 and all(torch.isfinite(t).all() for t in state["model"].values())
