@@ -228,7 +228,7 @@ class Trainer:
         given = {"train": train_set, "val": val_set}
 
         def build(download: bool) -> dict[str, torch.utils.data.Dataset]:
-            return {split: data if data is not None else self._build_split(split, download) for split, data in given.items()}
+            return {split: self._build_split(split, download) if data is None else data for split, data in given.items()}
 
         if cfg.download:  # rank 0 alone fetches and extracts; the other processes then read what it wrote
             built = rank_zero_first(self.ctx, lambda: build(True), lambda: self._read_downloaded(build))
@@ -253,10 +253,10 @@ class Trainer:
             )
 
     def _build_split(self, split: str, download: bool) -> torch.utils.data.Dataset:
-        cfg = self.config
-        transform = None if cfg.data in TENSOR_DATASETS else transforms_for(cfg.model, self.image_size, split == "train")
+        cfg, size = self.config, self.image_size
+        transform = None if cfg.data in TENSOR_DATASETS else transforms_for(cfg.model, size, split == "train")
         try:
-            return build_dataset(cfg.data, split, cfg.data_root, self.image_size, download, transform, **cfg.data_kwargs)
+            return build_dataset(cfg.data, split, cfg.data_root, size, download, transform, **cfg.data_kwargs)
         except ValueError as error:  # a name or an option build_dataset does not take
             raise SettingsError(f"data set {cfg.data!r}: {error}") from error
 

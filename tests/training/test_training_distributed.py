@@ -1,5 +1,5 @@
-"""Two CPU processes (gloo, launched the way torchrun launches them) against one process with the
-same global batch.
+"""Two CPU processes (gloo, launched the way torchrun launches them): the same weights as one process
+with the same global batch; ``--download`` fetched once, by rank 0; a NaN on one rank stopping both.
 
 TinyNet has no batch norm and no dropout, so the two runs compute the same gradients: DDP averages
 the two half-batch gradients, the single process takes the mean over the whole batch. Only the order
@@ -55,7 +55,7 @@ def imagenette_archive(path: Path) -> Path:
     return path
 
 
-def test_with_download_rank_0_alone_fetches_and_extracts_and_every_rank_reads_the_data_or_stops_with_its_error(tmp_path):
+def test_with_download_rank_0_alone_fetches_while_the_other_waits_or_both_stop_with_its_error(tmp_path):
     archive = imagenette_archive(tmp_path / "imagenette2-160.tgz")
     root = tmp_path / "data"
     succeed(launch(DOWNLOAD_WORKER, archive, root, tmp_path / "run"))
