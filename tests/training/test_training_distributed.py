@@ -12,11 +12,14 @@ import io
 import tarfile
 from pathlib import Path
 
+import pytest
 import torch
 from PIL import Image
 
+from inception_course.data import ChecksumError
 from inception_course.data.classes import IMAGENETTE_WNIDS
 from inception_course.training import latest_checkpoint, load_history
+from inception_course.training.distributed import DistContext, _picklable, rank_zero_first
 from gloo import launch, succeed
 
 WORKER = Path(__file__).with_name("ddp_worker.py")
@@ -87,3 +90,17 @@ def test_a_nan_on_one_rank_stops_every_rank_at_the_same_step_naming_the_same_che
     assert [(r["step"], r["changed"]["lr"][1]) for r in resumed] == [(1, 0.01)]  # from step 1, at the lower rate
     path, state = latest_checkpoint(out / "checkpoints")
     assert state["step"] == 8 and all(torch.isfinite(t).all() for t in state["model"].values())  # to the end
+
+
+class NeedsTwoArguments(Exception):
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+
+
+def test_rank_0s_error_reaches_the_other_ranks_as_itself_or_as_its_message():
+    checksum = ChecksumError("imagenette2-160.tgz has MD5 0, expected 1")
+    assert _picklable(checksum) is checksum  # raised as itself on every rank (the CLI's exit status follows it)
+    rebuilt = _picklable(NeedsTwoArguments("a.tgz", "unreadable"))  # pickle cannot rebuild it from its message
+    assert type(rebuilt) is RuntimeError and str(rebuilt) == "NeedsTwoArguments: a.tgz: unreadable"
+    # one process: nothing to wait for
+    assert rank_zero_first(DistContext(), lambda: "built", lambda: pytest.fail("only rank 0's branch runs")) == "built"
