@@ -47,14 +47,15 @@ TOPK_CASES = ((50, 10, 1), (7, 10, 5), (20, 1000, 5), (33, 20, 10), (9, 3, 5), (
 
 
 def _topk_cases() -> list[tuple[torch.Tensor, torch.Tensor, int]]:
-    """:data:`TOPK_CASES`, then two cases drawn afresh for this call (other counts, classes and k)."""
-    generator, _ = fresh_generator()
-    settings = list(TOPK_CASES)
+    """:data:`TOPK_CASES` (always the same scores), then two cases drawn afresh for this call
+    (other counts, classes, k and scores)."""
+    fixed, (drawn, _) = torch.Generator().manual_seed(0), fresh_generator()
+    settings = [(case, fixed) for case in TOPK_CASES]
     for _ in range(2):
-        n, classes = (int(torch.randint(low, high, (1,), generator=generator)) for low, high in ((3, 61), (2, 31)))
-        settings.append((n, classes, int(torch.randint(1, classes + 3, (1,), generator=generator))))
+        n, classes = (int(torch.randint(low, high, (1,), generator=drawn)) for low, high in ((3, 61), (2, 31)))
+        settings.append(((n, classes, int(torch.randint(1, classes + 3, (1,), generator=drawn))), drawn))
     cases = []
-    for n, classes, k in settings:
+    for (n, classes, k), generator in settings:
         scores = torch.randn(n, classes, generator=generator)
         targets = torch.randint(classes, (n,), generator=generator)
         cases.append((scores, targets, k))
@@ -140,9 +141,9 @@ def check_crops_12(report: Report, student_fn: Any) -> None:
     if refuse_library(report, student_fn, forbidden=("inception_course",), allowed=[resize_shorter_side, scales_for],
                       write_instead="cut the views yourself (resize_shorter_side and scales_for may help)"):
         return
-    generator, _ = fresh_generator()
-    cases = [*CROPS_12[:-1], _drawn_image(generator), CROPS_12[-1]]
-    for name, shape, size in cases:
+    fixed, (drawn, _) = torch.Generator().manual_seed(0), fresh_generator()
+    cases = [(*case, fixed) for case in CROPS_12[:-1]] + [(*_drawn_image(drawn), drawn), (*CROPS_12[-1], fixed)]
+    for name, shape, size, generator in cases:
         image = torch.rand(shape, generator=generator) * 2 - 1
         expected = crops(image, "12", size)
         inputs = Untouched(image=image)
@@ -254,8 +255,9 @@ def check_crops_144(report: Report, student_fn: Callable[..., object]) -> None:
     if refuse_library(report, student_fn, forbidden=("inception_course.evaluation",),
                       allowed=(scales_for, resize_shorter_side), write_instead="use scales_for and resize_shorter_side"):
         return
-    generator, _ = fresh_generator()
-    for name, shape, crop_size in [*IMAGES[:-1], _drawn_image(generator), IMAGES[-1]]:
+    fixed, (drawn, _) = torch.Generator().manual_seed(0), fresh_generator()
+    cases = [(*case, fixed) for case in IMAGES[:-1]] + [(*_drawn_image(drawn), drawn), (*IMAGES[-1], fixed)]
+    for name, shape, crop_size, generator in cases:
         _check_image(report, student_fn, torch.rand(shape, generator=generator) * 2 - 1, name, crop_size)
         if report.failed:
             return
@@ -272,6 +274,10 @@ def _members() -> list[nn.Module]:
         with torch.no_grad():
             member[-1].weight.mul_(3.0 if member is members[0] else 0.5)
     return members
+
+
+#: (members, batch size, image size): 1-4 members, a batch of one among others; one case is drawn per call.
+ENSEMBLE_CASES = ((3, 5, 12), (2, 1, 9), (1, 3, 14), (4, 2, 11))
 
 
 def _ensemble_slips(models: list[nn.Module], images: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -298,9 +304,10 @@ def check_ensemble_average(report: Report, student_fn: Any) -> None:
         return
     if refuse_library(report, student_fn, forbidden=("inception_course",), write_instead="average the softmax outputs yourself"):
         return
-    generator, _ = fresh_generator()
-    for count in (3, 2, 1, 4):  # 1-4 members; a batch size and image size drawn for each call
-        batch, size = int(torch.randint(1, 8, (1,), generator=generator)), int(torch.randint(8, 15, (1,), generator=generator))
+    fixed, (drawn, _) = torch.Generator().manual_seed(4), fresh_generator()
+    cases = [(*case, fixed) for case in ENSEMBLE_CASES]
+    cases.append((*(int(torch.randint(low, high, (1,), generator=drawn)) for low, high in ((1, 5), (1, 8), (8, 15))), drawn))
+    for count, batch, size, generator in cases:
         images = torch.randn(batch, 3, size, size, generator=generator)
         models = _members()[:count]
         with torch.no_grad():

@@ -291,3 +291,20 @@ def test_missing_expansion_and_instances_are_explained():
     assert "filter expansion" in check_residual_scaling(NoUp, verbose=False).messages[0]
     built = Student([nn.Identity()], 320, 320, 0.2)
     assert "not a built block" in check_residual_scaling(built, verbose=False).messages[0]
+
+
+def test_untouched_names_what_was_changed_in_place():
+    from inception_course.exercises.lesson05 import Untouched
+
+    x, layer, weights = torch.ones(3), nn.Linear(2, 2).eval(), {"w": torch.zeros(2), "n": torch.tensor(1)}
+    kept = Untouched(x=x, layer=layer, weights=weights, values=[0.5, 0.25])
+    assert kept.changed() == []
+    x.add_(0)  # the same numbers: not a change
+    assert kept.changed() == []
+    layer.train()
+    weights["w"][0] = 1.0
+    assert kept.changed() == ["layer", "weights"]  # a module's mode counts, and a dict's tensors
+    kept = Untouched(values=[0.5, 0.25], x=x)
+    kept.inputs["values"].pop()
+    x.mul_(2)
+    assert kept.changed() == ["values", "x"]
