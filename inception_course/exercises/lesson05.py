@@ -1,24 +1,32 @@
 """Lesson 5's checkers (the Inception-ResNets), in the lesson's order.
 
 * ``check_residual_block``: the ResNet primer - a class ``(in_channels, out_channels, stride)`` ->
-  ResNet's basic block, built three ways (identity shortcut, then two projections) and compared with
-  :class:`~inception_course.models.resnet.BasicBlock` (shapes, parameters, outputs in eval and
-  training mode); a projection where the identity belongs, a missing shortcut or a ReLU before the
-  sum are named;
+  ResNet's basic block, built six ways (the identity shortcut; projections for more channels, a
+  smaller grid or both; one drawn for each call) on odd and even grids and non-round widths, and
+  compared with :class:`~inception_course.models.resnet.BasicBlock` (shapes, parameters, outputs in
+  eval and training mode); a projection where the identity belongs, a missing shortcut or a ReLU
+  before the sum are named;
 * ``check_residual_scaling``: a residual block class ``(branches, concat_channels, out_channels,
   scale)`` with its ``forward`` written by the student, against the library's
-  :class:`~inception_course.models.layers.ResidualInceptionBlock` for two scales, in eval and in
-  training mode; the usual slips (scale missing, the sum scaled, ReLU or shortcut missing) are named;
+  :class:`~inception_course.models.layers.ResidualInceptionBlock` for six scales (the paper's, 1,
+  nearly 0, a negative one and one drawn for each call) on inputs of several widths and grids, in
+  eval and in training mode; the usual slips (scale missing, the sum scaled, ReLU or shortcut
+  missing) are named;
 * ``check_inception_resnet_b``: Inception-ResNet-v1's 17x17 block (arXiv Fig. 11), built, against
-  :class:`~inception_course.models.inception_resnet.InceptionResNetB`;
+  :class:`~inception_course.models.inception_resnet.InceptionResNetB`, on an odd and an even grid;
 * ``check_inception_resnet_v1``: ``build(num_classes, width, depths)`` that assembles
   Inception-ResNet-v1 from the library's stem and blocks (the comparison is in
   :mod:`.checking.networks`).
+
+A block that writes into its input (``x += ...`` where ``x`` is the caller's tensor) fails. The
+helpers under "Shared by the checkers of lessons 5-9" (:class:`Untouched`, :func:`fresh_generator`)
+are used by lessons 6-9 too.
 """
 
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any, Callable
 
 import torch
@@ -48,7 +56,78 @@ from .checking.compare import (
 from .checking.networks import compare_network
 from .checking.result import Report, checker
 
-PRIMER_CASES = ((16, 16, 1), (16, 32, 2), (8, 24, 1))  # (in_channels, out_channels, stride): identity, then two projections
+
+# Shared by the checkers of lessons 5-9 (to move into checking/ with the rest of the shared machinery).
+
+
+def fresh_generator() -> tuple[torch.Generator, int]:
+    """A generator seeded afresh for each checker call (and its seed, to name in messages): the
+    inputs drawn from it differ from call to call, so only a right answer passes every call."""
+    seed = int.from_bytes(os.urandom(4), "little")
+    return torch.Generator().manual_seed(seed), seed
+
+
+def _frozen(value: Any) -> Any:
+    """A copy of ``value`` to compare with later: tensors, modules (weights, buffers and mode),
+    and lists, tuples and dicts of them; anything else is copied as it is."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, nn.Module):
+        return value.training, {name: tensor.detach().clone() for name, tensor in value.state_dict().items()}
+    if isinstance(value, (list, tuple)):
+        return [_frozen(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _frozen(item) for key, item in value.items()}
+    return copy.deepcopy(value)
+
+
+def _same_frozen(a: Any, b: Any) -> bool:
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.shape == b.shape
+                and a.dtype == b.dtype and bool(torch.equal(a, b)))
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same_frozen(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_frozen(a[key], b[key]) for key in a)
+    return bool(a == b)
+
+
+class Untouched:
+    """Remembers what a checker hands to the student's code; :meth:`changed` names what came back
+    modified in place (a module's weights, buffers or mode included), which a caller would not expect."""
+
+    def __init__(self, **inputs: Any) -> None:
+        self.inputs = inputs
+        self.copies = {name: _frozen(value) for name, value in inputs.items()}
+
+    def changed(self) -> list[str]:
+        return [name for name, value in self.inputs.items() if not _same_frozen(self.copies[name], _frozen(value))]
+
+    def refuse_changes(self, report: Report, what: str = "your function") -> bool:
+        """Fail ``report`` (and return True) when an input was modified in place."""
+        changed = self.changed()
+        if changed:
+            report.fail(
+                f"{what} changed its input{'s' if len(changed) > 1 else ''} {', '.join(changed)} in place: the caller"
+                " gets its data back altered; work on copies or with out-of-place operations (x * s, not x.mul_(s);"
+                " no x += ...), and leave a model's weights and mode as they came"
+            )
+            return True
+        return False
+
+
+#: (in_channels, out_channels, stride, grid): the identity, then projections for more channels, for a
+#: smaller grid, for both, and for a smaller grid alone (same channels); even and odd grids,
+#: non-round widths. A case drawn for each call follows.
+PRIMER_CASES = ((16, 16, 1, 12), (16, 32, 2, 11), (8, 24, 1, 9), (6, 10, 2, 12), (10, 10, 2, 13))
+
+
+def _primer_cases() -> list[tuple[int, int, int, int]]:
+    generator, _ = fresh_generator()
+    in_channels, out_channels, stride, grid = (
+        int(torch.randint(low, high, (1,), generator=generator)) for low, high in ((3, 21), (3, 21), (1, 3), (5, 15))
+    )
+    return [*PRIMER_CASES, (in_channels, out_channels, stride, grid)]
 
 
 def _known_slip(block: nn.Module, reference: BasicBlock, x: torch.Tensor) -> str | None:
@@ -80,7 +159,7 @@ def check_residual_block(report: Report, student: Any) -> None:
     """Check ``student(in_channels, out_channels, stride)``: ``relu(F(x) + shortcut(x))`` with
     ``F`` = 3x3 conv-BN-ReLU (stride), 3x3 conv-BN, and an identity shortcut when the shape is
     kept, else a strided 1x1 conv with BN."""
-    for in_channels, out_channels, stride in PRIMER_CASES:
+    for in_channels, out_channels, stride, grid in _primer_cases():
         block = build(report, student, (in_channels, out_channels, stride), "residual block")
         if block is None:
             return
@@ -99,8 +178,12 @@ def check_residual_block(report: Report, student: Any) -> None:
                         " the shortcut is a projection (a 1x1 conv with that stride, no bias, then batch norm)")
             return
         randomize_batchnorm(reference)
-        x = torch.randn(2, in_channels, 12, 12, generator=torch.Generator().manual_seed(stride + out_channels))
+        x = torch.randn(2, in_channels, grid, grid, generator=torch.Generator().manual_seed(stride + out_channels))
+        what += f" on a {grid}x{grid} grid"
+        untouched = Untouched(x=x)
         compare_modules(report, block, reference, x, what)
+        if untouched.refuse_changes(report, f"your {what}"):
+            return
         if report.failed:
             slip = _known_slip(block, reference, x)
             if slip:
@@ -109,7 +192,17 @@ def check_residual_block(report: Report, student: Any) -> None:
         report.ok(f"the {what} computes what ResNet's does, in eval and training mode")
 
 
-SCALES = (0.17, 0.3)  # IR-v2's scale for its 35x35 blocks, and the top of the paper's 0.1-0.3 range
+#: (scale, input channels, grid): IR-v2's scale for its 35x35 blocks on its 320 channels, the top of
+#: the paper's 0.1-0.3 range, no scaling, nearly none and a negative one (which only a block that
+#: multiplies by self.scale as it is gets right), on non-round widths and even grids; a drawn case follows.
+SCALES = ((0.17, 320, 17), (0.3, 37, 8), (1.0, 24, 9), (0.01, 40, 6), (-0.2, 33, 10))
+
+
+def _scale_cases() -> list[tuple[float, int, int]]:
+    generator, _ = fresh_generator()
+    scale = round(float(torch.rand(1, generator=generator)) * 1.5 - 0.5, 3)
+    channels, grid = (int(torch.randint(low, high, (1,), generator=generator)) for low, high in ((16, 65), (5, 13)))
+    return [*SCALES, (scale, channels, grid)]
 
 
 def _slips(x: torch.Tensor, branches: torch.Tensor, residual: torch.Tensor, scale: float) -> dict[str, torch.Tensor]:
@@ -177,6 +270,7 @@ def _check_scale(report: Report, student_block: Callable[..., nn.Module], scale:
             " (it saves memory), remove it"
         )
         return
+    untouched = Untouched(x=x)
     output, error = run(student.eval(), x)
     if error is not None:
         report.fail(f"calling your block on an input of shape {shape_of(x)} raised {error}")
@@ -185,9 +279,11 @@ def _check_scale(report: Report, student_block: Callable[..., nn.Module], scale:
         branches = torch.cat([branch(x) for branch in reference.branches], dim=1)
         slips = _slips(x, branches, reference.up(branches), scale)
         expected = reference(x)
+    if untouched.refuse_changes(report, "your block's forward"):
+        return
     if _same(output, expected):
         torch.manual_seed(0)
-        in_training, error = run(student.train(), x)
+        in_training, error = run(student.train(), x.clone())
         torch.manual_seed(0)
         expected_in_training, _ = run(reference.train(), x)
         if error is not None or not _same(in_training, expected_in_training):
@@ -197,7 +293,8 @@ def _check_scale(report: Report, student_block: Callable[..., nn.Module], scale:
                 + ": something acts only while training, such as a Dropout the block does not have"
             )
             return
-        report.ok(f"scale={scale}: relu(x + {scale} * up(concat(branches))) matches the library's block, in eval and training mode")
+        report.ok(f"scale={scale}, input {shape_of(x)}: relu(x + {scale} * up(concat(branches))) matches the library's"
+                  " block, in eval and training mode")
         return
     advice = next((advice for advice, wrong in slips.items() if _same(output, wrong)), None)
     if advice is not None:
@@ -224,9 +321,9 @@ def check_residual_scaling(report: Report, student_block: Callable[..., nn.Modul
         return
     if refuse_library(report, student_block, write_instead="write the forward pass of the lesson's MyResidualBlock"):
         return
-    x = torch.randn(2, 320, 17, 17, generator=torch.Generator().manual_seed(1))
-    for scale in SCALES:
-        _check_scale(report, student_block, scale, x)
+    generator = torch.Generator().manual_seed(1)
+    for scale, channels, grid in _scale_cases():
+        _check_scale(report, student_block, scale, torch.randn(2, channels, grid, grid, generator=generator))
         if report.failed:
             return
     report.ok("no batch norm after the addition")
@@ -249,10 +346,16 @@ def check_inception_resnet_b(report: Report, student_block: Any) -> None:
     randomize_batchnorm(reference)
     with torch.no_grad():
         reference.up.bias.normal_(0, 0.1, generator=torch.Generator().manual_seed(2))
-    x = torch.randn(2, CHANNELS, 17, 17, generator=torch.Generator().manual_seed(1))
-    compare_modules(report, student_block, reference, x, "Inception-ResNet-B block")
-    if not report.failed:
-        report.ok(f"the library's InceptionResNetB({CHANNELS}, scale {RESIDUAL_SCALES[1]}) in every respect")
+    generator = torch.Generator().manual_seed(1)
+    for batch, grid in ((2, 17), (3, 8)):  # the paper's odd 17x17 grid, then an even one
+        x = torch.randn(batch, CHANNELS, grid, grid, generator=generator)
+        untouched = Untouched(x=x)
+        compare_modules(report, student_block, reference, x, "Inception-ResNet-B block")
+        if untouched.refuse_changes(report, "your block"):
+            return
+        if report.failed:
+            return
+    report.ok(f"the library's InceptionResNetB({CHANNELS}, scale {RESIDUAL_SCALES[1]}) in every respect, on odd and even grids")
 
 
 IR_V1_ALLOWED = (

@@ -5,10 +5,15 @@
   :func:`~inception_course.experiments.activation_statistics` on a residual, a concatenating and a
   "dead" network; the usual slips (counts, the non-zero share, training mode, hooks left) are named;
 * ``check_residual_ratios``: ``residual_ratios(model, images)`` -> ``{residual block:
-  ||scale * up(concat)|| / ||x||}`` at residual scales 1.0 and 0.2;
+  ||scale * up(concat)|| / ||x||}`` at residual scales 1.0, 0.2 and one drawn for each call, on
+  networks of depths that do not read the same backwards, handed over in training and in eval mode;
 * ``check_died``: ``run_died(zero_fractions, threshold, tail)``, the silent-last-layer half of the
   "died" criterion, against :func:`~inception_course.experiments.scaling.last_layer_silent` on
-  made-up runs on each side of the threshold and of the tail's edge.
+  made-up runs of 0 to 20 values on each side of the threshold and of the tail's edge, tails of a
+  fractional number of values (2.5, 4.9) and one run drawn for each call.
+
+The measuring checkers leave the model's mode as they found it and require the same of the student's
+function; no checker accepts a function that changes its images, weights or list in place.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from ..models.layers import ResidualInceptionBlock
 from .checking.authorship import refuse_library
 from .checking.compare import as_bool, as_number, run, shape_of
 from .checking.result import Report, checker
+from .lesson05 import Untouched, fresh_generator
 
 TOLERANCE = 1e-6
 
@@ -111,10 +117,13 @@ def _check_network(
     in_train_mode = _expected(model, images, train_mode=True)
     model.train(training)
     probe = _Probe(measured_blocks(model)[0][1])
+    images_kept, weights_kept = Untouched(images=images), Untouched(weights=model.state_dict())
     with torch.enable_grad():  # as in a notebook: gradients on unless the function turns them off
-        output, error = _call(student_fn, model, images.clone())
+        output, error = _call(student_fn, model, images)
         leaked = not torch.is_grad_enabled()
     probe.handle.remove()
+    if images_kept.refuse_changes(report, f"{label}: your function"):
+        return
     mode = "training" if training else "eval"
     if leaked:
         report.fail(
@@ -171,6 +180,8 @@ def _check_network(
             " remember was_training = model.training and restore it with model.train(was_training)"
         )
         return
+    if weights_kept.refuse_changes(report, f"{label}: your function"):
+        return
     report.ok(f"{label}, handed over in {mode} mode: all {len(names)} zero fractions match"
               f" (features: {expected[FEATURES]:.1%} zeros), mode restored, no gradients, hooks removed")
 
@@ -222,14 +233,22 @@ def check_residual_ratios(report: Report, student_fn: Any) -> None:
     if refuse_library(report, student_fn, forbidden=("inception_course",), allowed=[measured_blocks, ResidualInceptionBlock],
                       write_instead="measure with forward hooks yourself"):
         return
-    images = torch.rand(2, 3, IMAGE_SIZE, IMAGE_SIZE, generator=torch.Generator().manual_seed(1)) * 2 - 1
-    for scale in (1.0, 0.2):
-        model = build_network("inception_resnet_v1", width=0.125, residual_scale=scale, depths=(1, 2, 1))
+    fixed, (drawn, _) = torch.Generator().manual_seed(1), fresh_generator()
+    scale = round(0.05 + 0.9 * float(torch.rand(1, generator=drawn)), 3)
+    # (residual scale, depths, handed over in training mode): depths that do not read the same backwards
+    cases = [(1.0, (2, 1, 1), True, fixed), (0.2, (1, 1, 2), False, fixed), (scale, (1, 2, 1), bool(scale > 0.5), drawn)]
+    for scale, depths, training, generator in cases:
+        images = torch.rand(2, 3, IMAGE_SIZE, IMAGE_SIZE, generator=generator) * 2 - 1
+        model = build_network("inception_resnet_v1", width=0.125, residual_scale=scale, depths=depths)
         expected = _reference_ratios(model, images)
         in_train = {row.block: row.residual_ratio for row in activation_statistics(model, images) if row.kind == "residual"}
-        model.train()
-        answer, error = run(student_fn, model, images.clone())
-        label = f"Inception-ResNet-v1 with residual scale {scale}"
+        model.train(training)
+        images_kept, weights_kept = Untouched(images=images), Untouched(weights=model.state_dict())
+        answer, error = run(student_fn, model, images)
+        mode = "training" if training else "eval"
+        label = f"Inception-ResNet-v1 with residual scale {scale} and depths {depths}, handed over in {mode} mode"
+        if images_kept.refuse_changes(report, f"{label}: your function"):
+            return
         if error is not None:
             report.fail(f"{label}: residual_ratios raised {error}")
             return
@@ -253,11 +272,14 @@ def check_residual_ratios(report: Report, student_fn: Any) -> None:
             if not math.isclose(float(got), want, rel_tol=RELATIVE_TOLERANCE, abs_tol=1e-9):
                 report.fail(f"{label}, " + _ratio_advice(name, float(got), want, scale, in_train[name]))
                 return
-        if not model.training:
-            report.fail("the model came in training mode and left in eval mode: restore it with model.train(was_training)")
+        if model.training != training:
+            report.fail(f"the model came in {mode} mode and left in {'training' if model.training else 'eval'} mode:"
+                        " remember was_training = model.training and restore it with model.train(was_training)")
             return
         if any(module._forward_hooks or module._forward_pre_hooks for module in model.modules()):  # noqa: SLF001
             report.fail("hooks are still attached to the model: keep each handle and call handle.remove()")
+            return
+        if weights_kept.refuse_changes(report, f"{label}: your function"):
             return
         report.ok(f"{label}: all {len(expected)} ratios match (largest {max(expected.values()):.3f})")
 
@@ -274,7 +296,22 @@ def _died_cases() -> list[tuple[str, list[float], float, float]]:
         ("a longer tail (half) over the same run", flat_dead + [0.99] * 2, ZERO_THRESHOLD, 0.5),
         ("three records (the tail rounds to one)", [0.2, 0.99, 0.5], ZERO_THRESHOLD, TAIL),
         ("no measurements at all", [], ZERO_THRESHOLD, TAIL),
+        ("one record", [0.97], ZERO_THRESHOLD, TAIL),
+        ("two records, only the last one dead", [0.2, 0.99], ZERO_THRESHOLD, 0.5),
+        ("ten records, a tail of 2.5 values (round() gives 2)", [0.5] * 7 + [0.9, 0.97, 0.97], ZERO_THRESHOLD, TAIL),
+        ("seven records, a tail of 4.9 values (round() gives 5)", [0.1, 0.1, 0.5, 1.0, 1.0, 0.92, 0.92], ZERO_THRESHOLD, 0.7),
+        _drawn_died_case(),
     ]
+
+
+def _drawn_died_case() -> tuple[str, list[float], float, float]:
+    """1-20 values near a threshold, with a tail and threshold drawn for this call."""
+    generator, seed = fresh_generator()
+    count = int(torch.randint(1, 21, (1,), generator=generator))
+    threshold, tail = (round(0.5 + 0.49 * float(v), 2) for v in torch.rand(2, generator=generator))
+    tail = round(tail - 0.45, 2)
+    values = [round(threshold - 0.1 + 0.11 * float(v), 3) for v in torch.rand(count, generator=generator)]
+    return f"drawn with seed {seed}", values, threshold, tail
 
 
 @checker("Exercise: did the run die?")
@@ -288,8 +325,12 @@ def check_died(report: Report, student_fn: Any) -> None:
         return
     for label, zeros, threshold, tail in _died_cases():
         expected = last_layer_silent(zeros, threshold, tail)
-        answer, error = run(student_fn, list(zeros), threshold, tail)
+        given = list(zeros)
+        untouched = Untouched(zero_fractions=given)
+        answer, error = run(student_fn, given, threshold, tail)
         case = f"{label} (threshold {threshold}, tail {tail}, {len(zeros)} values)"
+        if untouched.refuse_changes(report, f"{case}: run_died"):
+            return
         if error is not None:
             report.fail(f"{case}: run_died raised {error}" + (" - an empty list has no tail: return False" if not zeros else ""))
             return
@@ -311,6 +352,8 @@ def check_died(report: Report, student_fn: Any) -> None:
                 "a longer tail (half) over the same run": "use the tail argument, not a fixed quarter",
                 "a lower threshold (0.8)": "use the threshold argument, not a fixed 0.95",
                 "three records (the tail rounds to one)": "the tail is round(len * tail) values, at least one",
+                "ten records, a tail of 2.5 values (round() gives 2)": "the tail is round(len * tail) values (Python's round: 2.5 -> 2)",
+                "seven records, a tail of 4.9 values (round() gives 5)": "the tail is round(len * tail) values, not int(len * tail)",
             }.get(label, "the mean of the last round(len * tail) values (at least one) against the threshold")
             report.fail(f"{case}: yours {bool(answer)}, the library's last_layer_silent() says {expected}: {hint}")
             return

@@ -2,15 +2,21 @@
 
 * ``check_rmsprop_tf``: ``rmsprop_tf_step(param, grad, ms, mom, lr, decay, eps, momentum)`` -> the
   new ``(param, ms, mom)``, four steps next to :class:`~inception_course.training.RMSpropTF` for
-  three hyper-parameter sets; PyTorch's RMSprop, epsilon outside the root and the other usual slips
-  are named;
+  three hyper-parameter sets and one drawn for each call, on parameters of several shapes;
+  PyTorch's RMSprop, epsilon outside the root and the other usual slips are named;
 * ``check_lr_schedule``: ``learning_rate(step, steps_per_epoch, base_lr, warmup_epochs)``, 0.94
   every two epochs with a linear warm-up, against
-  :class:`~inception_course.training.schedule.PaperLRFactor`;
+  :class:`~inception_course.training.schedule.PaperLRFactor`, for several steps per epoch and
+  warm-ups of fractional length (one case drawn for each call);
 * ``check_weight_average``: ``update_average(average, weights, decay, num_updates)`` against
-  :class:`~inception_course.training.ema.ModelEMA`;
+  :class:`~inception_course.training.ema.ModelEMA`, for two decays and a decay and width drawn;
 * ``check_train_step``: ``train_step(model, images, labels, optimizer, ema, aux_weights, clip_norm,
-  smoothing)`` -> the loss, compared step by step with the library's pieces in the trainer's order.
+  smoothing)`` -> the loss, compared step by step with the library's pieces in the trainer's order,
+  for several batch and image sizes and settings (one drawn). The backward pass is checked through
+  the weights after the step, which only the right loss's gradients give.
+
+The tensors, dicts and batches handed to the student's function must come back unchanged: the
+step and the average return new values.
 """
 
 from __future__ import annotations
@@ -29,28 +35,39 @@ from ..training.trainer import Trainer
 from .checking.authorship import refuse_library
 from .checking.compare import as_number, run, shape_of
 from .checking.result import Report, checker
+from .lesson05 import Untouched, fresh_generator
 
 PAPER = (0.9, 1.0, 0.9)  # (decay, eps, momentum)
 
-HYPER_PARAMETERS = (PAPER, (0.8, 0.1, 0.5), (0.99, 1e-3, 0.7))
+HYPER_PARAMETERS = (PAPER, (0.8, 0.1, 0.5), (0.99, 1e-3, 0.7))  # a fourth set is drawn for each call
+
+SHAPES = ((6,), (2, 3), (3, 1, 2))  # a bias, a matrix, a conv-like tensor: nothing may assume one shape
 
 LEARNING_RATES = (0.045, 0.045, 0.045 * 0.94, 0.045 * 0.94)  # a drop after two steps, like the schedule
 
 State = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+Shape = tuple[int, ...]
 
 
-def _gradients() -> list[torch.Tensor]:
+def _drawn_hyper_parameters() -> tuple[float, float, float]:
+    """A ``(decay, eps, momentum)`` drawn for this call, rounded to three digits for the messages."""
+    generator, _ = fresh_generator()
+    decay, log_eps, momentum = torch.rand(3, generator=generator, dtype=torch.float64).tolist()
+    return round(0.5 + 0.49 * decay, 3), float(f"{10 ** (-4 * log_eps):.3g}"), round(0.95 * momentum, 3)
+
+
+def _gradients(shape: Shape) -> list[torch.Tensor]:
     generator = torch.Generator().manual_seed(0)
     scales = (0.5, 3.0, 0.1, 2.0)  # small and large gradients: eps matters differently for each
-    return [torch.randn(6, generator=generator, dtype=torch.float64) * s for s in scales]
+    return [torch.randn(shape, generator=generator, dtype=torch.float64) * s for s in scales]
 
 
-def _reference(decay: float, eps: float, momentum: float) -> list[State]:
+def _reference(decay: float, eps: float, momentum: float, shape: Shape = SHAPES[0]) -> list[State]:
     """The library optimiser's ``(param, ms, mom)`` after each step."""
-    param = nn.Parameter(torch.linspace(-1, 1, 6, dtype=torch.float64))
+    param = nn.Parameter(_start(shape)[0])
     optimizer = RMSpropTF([param], lr=LEARNING_RATES[0], decay=decay, eps=eps, momentum=momentum)
     states = []
-    for lr, grad in zip(LEARNING_RATES, _gradients()):
+    for lr, grad in zip(LEARNING_RATES, _gradients(shape)):
         optimizer.param_groups[0]["lr"] = lr
         param.grad = grad.clone()
         optimizer.step()
@@ -104,21 +121,28 @@ SLIPS = {
 }
 
 
-def _start() -> State:
+def _start(shape: Shape = SHAPES[0]) -> State:
     """The state every trajectory starts from: TensorFlow's ``ms = 1`` and an empty momentum."""
-    param = torch.linspace(-1, 1, 6, dtype=torch.float64)
+    param = torch.linspace(-1, 1, math.prod(shape), dtype=torch.float64).reshape(shape)
     return param, torch.ones_like(param), torch.zeros_like(param)
 
 
-def _rmsprop_trajectory(step_fn: Callable[..., object], decay: float, eps: float, momentum: float) -> tuple[list[State], str | None]:
-    """Run ``step_fn`` from :func:`_start`; the states so far and an error, if any."""
-    param, ms, mom = _start()
+def _rmsprop_trajectory(
+    step_fn: Callable[..., object], decay: float, eps: float, momentum: float, shape: Shape = SHAPES[0]
+) -> tuple[list[State], str | None]:
+    """Run ``step_fn`` from :func:`_start`; the states so far and an error, if any (a step that
+    changes the tensors it is given, rather than returning new ones, is an error)."""
+    param, ms, mom = _start(shape)
     states: list[State] = []
-    for lr, grad in zip(LEARNING_RATES, _gradients()):
+    for lr, grad in zip(LEARNING_RATES, _gradients(shape)):
         inputs = (param.clone(), grad.clone(), ms.clone(), mom.clone())
+        untouched = Untouched(**dict(zip(("param", "grad", "ms", "mom"), inputs)))
         output, error = run(step_fn, *inputs, lr, decay, eps, momentum)
         if error is not None:
             return states, f"rmsprop_tf_step raised {error}"
+        if untouched.changed():
+            return states, (f"rmsprop_tf_step changed {', '.join(untouched.changed())} in place: return new tensors"
+                            " (ms = decay * ms + ..., not ms.mul_(decay)) and leave the ones it is given as they are")
         three_tensors = isinstance(output, (tuple, list)) and len(output) == 3
         if not (three_tensors and all(isinstance(t, torch.Tensor) for t in output)):
             return states, f"return the three new tensors (param, ms, mom); got {shape_of(output)}"
@@ -137,9 +161,9 @@ def _same(a: State, b: State) -> bool:
     return all(_close(x, y) for x, y in zip(a, b))
 
 
-def _follows(states: list[State], slip: Callable[..., object], hyper: tuple[float, float, float]) -> bool:
+def _follows(states: list[State], slip: Callable[..., object], hyper: tuple[float, float, float], shape: Shape) -> bool:
     """True when ``states`` are exactly what the wrong step function ``slip`` produces."""
-    return all(_same(a, b) for a, b in zip(states, _rmsprop_trajectory(slip, *hyper)[0]))
+    return all(_same(a, b) for a, b in zip(states, _rmsprop_trajectory(slip, *hyper, shape)[0]))
 
 
 @checker("Exercise: one step of TensorFlow's RMSProp")
@@ -152,16 +176,16 @@ def check_rmsprop_tf(report: Report, student_fn: Callable[..., object]) -> None:
     if refuse_library(report, student_fn, forbidden=("inception_course.training",),
                       write_instead="write the three update lines yourself"):
         return
-    for hyper in HYPER_PARAMETERS:
+    for hyper, shape in zip((*HYPER_PARAMETERS, _drawn_hyper_parameters()), (*SHAPES, SHAPES[1])):
         decay, eps, momentum = hyper
-        setting = f"decay={decay:g}, eps={eps:g}, momentum={momentum:g}"
-        states, error = _rmsprop_trajectory(student_fn, *hyper)
-        for index, (mine, expected) in enumerate(zip(states, _reference(*hyper))):
+        setting = f"decay={decay:g}, eps={eps:g}, momentum={momentum:g} (a parameter of shape {shape})"
+        states, error = _rmsprop_trajectory(student_fn, *hyper, shape)
+        for index, (mine, expected) in enumerate(zip(states, _reference(*hyper, shape))):
             if _same(mine, expected):
                 continue
             names = [name for name, x, y in zip(("param", "ms", "mom"), mine, expected) if not _close(x, y)]
-            advice = next((words for words, slip in SLIPS.items() if _follows(states[: index + 1], slip, hyper)), None)
-            before = states[index - 1] if index else _start()
+            advice = next((words for words, slip in SLIPS.items() if _follows(states[: index + 1], slip, hyper, shape)), None)
+            before = states[index - 1] if index else _start(shape)
             unchanged = [name for name, x, y in zip(("param", "ms", "mom"), mine, before) if name in names and _close(x, y)]
             if advice is None and unchanged:
                 advice = (
@@ -180,9 +204,19 @@ def check_rmsprop_tf(report: Report, student_fn: Callable[..., object]) -> None:
         report.ok(f"{setting}: four steps (lr drop after two) match RMSpropTF in param, ms and mom")
 
 
-SCHEDULE_CASES = (  # (steps_per_epoch, base_lr, warmup_epochs)
-    (100, 0.045, 0.0), (7, 0.045, 0.0), (50, 0.09, 1.5), (10, 0.045, 0.25),
+#: (steps_per_epoch, base_lr, warmup_epochs): several batch sizes (steps per epoch), warm-ups of
+#: none, whole and fractional steps (2.5 steps: round() gives 2, rounding half up 3; 4.9 steps:
+#: int() gives 4, round() 5); a case drawn for each call follows.
+SCHEDULE_CASES = (
+    (100, 0.045, 0.0), (7, 0.045, 0.0), (50, 0.09, 1.5), (10, 0.045, 0.25), (7, 0.03, 0.7),
 )
+
+
+def _schedule_cases() -> list[tuple[int, float, float]]:
+    generator, _ = fresh_generator()
+    spe = int(torch.randint(3, 41, (1,), generator=generator))
+    base, warmup = (round(float(v), 4) for v in torch.rand(2, generator=generator, dtype=torch.float64) * torch.tensor([0.1, 2.0]))
+    return [*SCHEDULE_CASES, (spe, base + 0.001, warmup)]
 
 
 def reference_lr(step: int, steps_per_epoch: int, base_lr: float, warmup_epochs: float) -> float:
@@ -213,8 +247,9 @@ def check_lr_schedule(report: Report, student_fn: Any) -> None:
         return
     if refuse_library(report, student_fn, forbidden=("inception_course",), write_instead="write the formula yourself"):
         return
-    for spe, base, warmup in SCHEDULE_CASES:
-        steps = sorted({0, 1, spe - 1, spe, 2 * spe - 1, 2 * spe, 2 * spe + 1, 5 * spe, 9 * spe + 3, round(warmup * spe)})
+    for spe, base, warmup in _schedule_cases():
+        warm = round(warmup * spe)
+        steps = sorted({0, 1, spe - 1, spe, 2 * spe - 1, 2 * spe, 2 * spe + 1, 5 * spe, 9 * spe + 3, max(0, warm - 1), warm, warm + 1})
         for step in steps:
             expected = reference_lr(step, spe, base, warmup)
             answer, error = run(student_fn, step, spe, base, warmup)
@@ -234,9 +269,10 @@ def check_lr_schedule(report: Report, student_fn: Any) -> None:
         report.ok(f"steps_per_epoch={spe}, base_lr={base}, warmup_epochs={warmup}: {len(steps)} steps match")
 
 
-def _small_model(seed: int) -> nn.Module:
+def _small_model(seed: int, channels: int = 4) -> nn.Module:
     torch.manual_seed(seed)
-    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 4 * 4, 3))
+    model = nn.Sequential(nn.Conv2d(3, channels, 3), nn.BatchNorm2d(channels), nn.ReLU(), nn.Flatten(),
+                          nn.Linear(channels * 4 * 4, 3))
     with torch.no_grad():
         model[1].running_mean.normal_()
         model[1].running_var.uniform_(0.5, 2)
@@ -247,15 +283,21 @@ def _small_model(seed: int) -> nn.Module:
 UPDATES = 16
 
 
-def _average_trajectory(update: Callable[..., Any], decay: float, steps: int) -> tuple[list[dict], str | None]:
-    """Start from model 0's weights, average models 1, 2, ... in turn with ``update``."""
-    average = {k: v.clone() for k, v in _small_model(0).state_dict().items()}
+def _average_trajectory(update: Callable[..., Any], decay: float, steps: int, channels: int = 4) -> tuple[list[dict], str | None]:
+    """Start from model 0's weights, average models 1, 2, ... in turn with ``update`` (an update that
+    changes the dicts it is given, instead of returning a new one, is an error)."""
+    average = {k: v.clone() for k, v in _small_model(0, channels).state_dict().items()}
     states = []
     for n in range(steps):
-        weights = {k: v.clone() for k, v in _small_model(n + 1).state_dict().items()}
-        new, error = run(update, {k: v.clone() for k, v in average.items()}, weights, decay, n)
+        weights = {k: v.clone() for k, v in _small_model(n + 1, channels).state_dict().items()}
+        given = {k: v.clone() for k, v in average.items()}
+        untouched = Untouched(average=given, weights=weights)
+        new, error = run(update, given, weights, decay, n)
         if error is not None:
             return states, f"update_average raised {error}"
+        if untouched.changed():
+            return states, (f"update {n + 1}: update_average changed its input {' and '.join(untouched.changed())} in place:"
+                            " return a new dict of new tensors (d * a + (1 - d) * w, not a.mul_(d)) and leave both as given")
         if not isinstance(new, Mapping):
             return states, f"return the new average as a dict {{name: tensor}}, got {shape_of(new)}"
         average = dict(new)
@@ -264,7 +306,7 @@ def _average_trajectory(update: Callable[..., Any], decay: float, steps: int) ->
 
 
 def _library_update(average: dict, weights: dict, decay: float, num_updates: int) -> dict:
-    model = _small_model(0)
+    model = _small_model(0, len(average["1.weight"]))
     ema = ModelEMA(model, decay)
     ema.module.load_state_dict(average)
     ema.num_updates = num_updates
@@ -307,15 +349,18 @@ def check_weight_average(report: Report, student_fn: Any) -> None:
         return
     if refuse_library(report, student_fn, forbidden=("inception_course",), write_instead="write the update yourself"):
         return
-    for decay in (0.9999, 0.5):  # 16 updates: the warm-up's (1 + n) / (10 + n) passes 0.5 at n = 9
-        states, error = _average_trajectory(student_fn, decay, UPDATES)
-        expected, _ = _average_trajectory(_library_update, decay, UPDATES)
+    generator, _ = fresh_generator()
+    drawn = round(0.3 + 0.69 * float(torch.rand(1, generator=generator)), 3), int(torch.randint(2, 7, (1,), generator=generator))
+    # 16 updates: the warm-up's (1 + n) / (10 + n) passes 0.5 at n = 9; then a decay and width drawn for this call
+    for decay, channels in ((0.9999, 4), (0.5, 3), drawn):
+        states, error = _average_trajectory(student_fn, decay, UPDATES, channels)
+        expected, _ = _average_trajectory(_library_update, decay, UPDATES, channels)
         for index, (mine, theirs) in enumerate(zip(states, expected)):
             wrong = [k for k in theirs if k not in mine or not isinstance(mine[k], torch.Tensor)
                      or mine[k].shape != theirs[k].shape or not torch.allclose(mine[k].double(), theirs[k].double(), atol=1e-6)]
             if wrong:
                 advice = next((words for words, slip in _ema_slips().items()
-                               if _same_states(states, _average_trajectory(slip, decay, len(states))[0])), None)
+                               if _same_states(states, _average_trajectory(slip, decay, len(states), channels)[0])), None)
                 report.fail(f"decay {decay}, update {index + 1}: {', '.join(wrong[:3])} differ from ModelEMA's: " + (
                     advice or "new = d * average + (1 - d) * weights with d = min(decay, (1 + n) / (10 + n)), for every"
                     " floating-point entry; integer entries are copied"))
@@ -350,11 +395,18 @@ class TinyNet(nn.Module):
         return (logits, self.aux(h)) if self.training and self.aux is not None else logits
 
 
-STEP_CASES = (  # (aux weights, clip norm, smoothing)
-    ((0.4,), 0.5, 0.1),
-    ((), None, 0.0),
-    ((0.3,), 5.0, 0.2),
+STEP_CASES = (  # (aux weights, clip norm, smoothing, batch size, image size); a drawn case follows
+    ((0.4,), 0.5, 0.1, 6, 8),
+    ((), None, 0.0, 3, 7),
+    ((0.3,), 5.0, 0.2, 8, 9),
 )
+
+
+def _step_cases() -> list[tuple]:
+    generator, _ = fresh_generator()
+    aux, clip, smoothing = (round(float(v), 3) for v in torch.rand(3, generator=generator))
+    batch, size = int(torch.randint(2, 9, (1,), generator=generator)), int(torch.randint(5, 11, (1,), generator=generator))
+    return [*STEP_CASES, ((aux,) if aux > 0.3 else (), clip * 3 if clip > 0.2 else None, round(smoothing / 3, 3), batch, size)]
 
 
 def _setup(aux_weights: tuple[float, ...]) -> tuple[nn.Module, torch.optim.Optimizer, ModelEMA]:
@@ -398,18 +450,22 @@ STEP_SLIPS = {
 def _step_trajectory(step_fn: Callable[..., Any] | None, case: tuple, steps: int = 2, **flags: Any):
     """Two steps from the same start; after each, ``(loss, model state, ema state)``. ``step_fn``
     ``None`` runs the trainer's order with the slips switched on by ``flags``."""
-    aux_weights, clip_norm, smoothing = case
+    aux_weights, clip_norm, smoothing, batch, size = case
     model, optimizer, ema = _setup(aux_weights)
     generator = torch.Generator().manual_seed(3)
     snapshots, error = [], None
     for _ in range(steps):
-        images = torch.randn(6, 3, 8, 8, generator=generator)
-        labels = torch.randint(5, (6,), generator=generator)
+        images = torch.randn(batch, 3, size, size, generator=generator)
+        labels = torch.randint(5, (batch,), generator=generator)
         if step_fn is None:
             with torch.enable_grad():
                 loss = _reference_step(model, images, labels, optimizer, ema, aux_weights, clip_norm, smoothing, **flags)
         else:
+            untouched = Untouched(images=images, labels=labels)
             loss, error = run_with_grad(step_fn, model, images, labels, optimizer, ema, aux_weights, clip_norm, smoothing)
+            if error is None and untouched.changed():
+                error = (f"it changed its input {' and '.join(untouched.changed())} in place: the trainer reuses"
+                         " the batch, so leave it as given (no images.sub_(...), labels[...] = ...)")
             if error is not None:
                 break
         snapshots.append((loss, _state(model), _state(ema.module)))
@@ -449,9 +505,9 @@ def check_train_step(report: Report, student_fn: Any) -> None:
     if refuse_library(report, student_fn, forbidden=("inception_course",),
                       write_instead="call the model, the loss, backward, clip_grad_norm_, optimizer.step() and ema.update() yourself"):
         return
-    for case in STEP_CASES:
-        aux_weights, clip_norm, smoothing = case
-        label = f"aux_weights={aux_weights}, clip_norm={clip_norm}, smoothing={smoothing}"
+    for case in _step_cases():
+        aux_weights, clip_norm, smoothing, batch, size = case
+        label = f"aux_weights={aux_weights}, clip_norm={clip_norm}, smoothing={smoothing}, {batch} images of {size}x{size}"
         mine, error = _step_trajectory(student_fn, case)
         expected, _ = _step_trajectory(None, case)
         for index, ((loss, weights, average), (ref_loss, ref_weights, ref_average)) in enumerate(zip(mine, expected)):
@@ -475,7 +531,7 @@ def check_train_step(report: Report, student_fn: Any) -> None:
                     advice or "backward, clip the gradient norm, optimizer.step(), optimizer.zero_grad(), then ema.update(model)"))
                 return
         if error is not None:
-            report.fail(f"{label}: train_step raised {error}")
+            report.fail(f"{label}: train_step " + (error if error.startswith("it changed") else f"raised {error}"))
             return
         report.ok(f"{label}: the losses, weights and weight average of two steps match the trainer's")
 

@@ -12,7 +12,10 @@ lesson's own table uses.
 
 Each is compared on the recorded pairs in ``data/results/`` (when present) and on made-up runs that
 catch the usual slips: a strict ``<``, the best epoch instead of the first, a curve that dips and
-rises again, the best error instead of the final one, and the ratio upside down.
+rises again, the best error instead of the final one, and the ratio upside down. The made-up pairs
+run 1 to 6 epochs, with ties (the target reached again and again, two equal final errors); two
+more are drawn for each call, one of them on a coarse grid so that ties are common. The runs must
+come back unchanged: a function that edits a run's history in place fails.
 """
 
 from __future__ import annotations
@@ -31,6 +34,22 @@ from ..training.history import History
 from .checking.authorship import refuse_library
 from .checking.compare import as_number, run
 from .checking.result import Report, checker
+from .lesson05 import Untouched
+
+
+def _runs_untouched(*runs: Run) -> Untouched:
+    """Remembers the runs' records and settings, which the student's function only reads."""
+    return Untouched(**{f"run {run.setting('model')!r}": (run.history.records, run.config) for run in runs})
+
+
+def _call(student_fn: Any, runs: tuple[Run, ...], *args: Any) -> tuple[Any, str | None]:
+    """``student_fn(*runs, *args)``; an error, or a run changed in place, comes back as the error."""
+    untouched = _runs_untouched(*runs)
+    answer, problem = run(student_fn, *runs, *args)
+    if problem is None and untouched.changed():
+        problem = (f"changed {', '.join(untouched.changed())} (its history or settings) in place: read run.curve(metric),"
+                   " which gives new lists, and leave the run as it came")
+    return answer, problem
 
 METRICS = ("top1", "top5")
 MADE_UP_PAIR = "v3_vs_ir_v1"  # made-up runs carry a real pair's names, so that summarize_pair reads them
@@ -55,16 +74,17 @@ def made_up_pair(plain_top1: list[float], residual_top1: list[float], top5: tupl
     return runs[0], runs[1]
 
 
-def _drawn_pair(seed: int) -> tuple[Run, Run]:
-    """A made-up pair with 3-12 epochs of curves that fall with noise (so they dip and rise), drawn
-    afresh for each checker call: answers typed in for the listed pairs do not pass."""
+def _drawn_pair(seed: int, grain: float = 1e-4) -> tuple[Run, Run]:
+    """A made-up pair with 1-12 epochs of curves (the same number for both runs) that fall with noise,
+    so they dip and rise, with values rounded to ``grain`` (0.05: ties are common), drawn afresh
+    for each checker call: answers typed in for the listed pairs do not pass."""
     generator = torch.Generator().manual_seed(seed)
-    epochs = int(torch.randint(3, 13, (1,), generator=generator))
+    epochs = int(torch.randint(1, 13, (1,), generator=generator))
     curves = []
     for _ in range(4):
         steps = torch.rand(epochs, generator=generator) * 0.12 - 0.04  # mostly down, sometimes up
         curve = (0.95 - steps.cumsum(0)).clamp(0.05, 0.99)
-        curves.append([round(float(v), 4) for v in curve])
+        curves.append([round(round(float(v) / grain) * grain, 4) for v in curve])
     return made_up_pair(curves[0], curves[1], (curves[2], curves[3]), tag=f"-drawn{seed}")
 
 
@@ -82,7 +102,14 @@ def _pairs() -> list[tuple[str, Run, Run]]:
          *made_up_pair([0.8, 0.5, 0.7, 0.6, 0.45, 0.5], [0.6, 0.55, 0.45, 0.6, 0.5, 0.5])),
         ("made-up pair, best errors and final errors disagree",
          *made_up_pair([0.9, 0.4, 0.6, 0.7], [0.8, 0.5, 0.55, 0.45])),
+        ("made-up pair, one epoch each", *made_up_pair([0.7], [0.6])),
+        ("made-up pair, two epochs", *made_up_pair([0.8, 0.6], [0.6, 0.65], ([0.5, 0.4], [0.4, 0.45]))),
+        ("made-up pair, three epochs, the target reached again and again",
+         *made_up_pair([0.8, 0.6, 0.6], [0.6, 0.6, 0.6], ([0.5, 0.4, 0.45], [0.45, 0.4, 0.45]))),
+        ("made-up pair, four epochs, ties with the target before the end",
+         *made_up_pair([0.9, 0.5, 0.7, 0.5], [0.5, 0.8, 0.6, 0.45])),
         (f"made-up pair drawn with seed {seed}", *_drawn_pair(seed)),
+        (f"made-up pair with ties, drawn with seed {seed + 1}", *_drawn_pair(seed + 1, grain=0.05)),
     ]
     try:
         recorded = [r for r in list_runs() if pair_of(r) is not None]
@@ -97,6 +124,10 @@ def _pairs() -> list[tuple[str, Run, Run]]:
             if plain_name in found and residual_name in found:
                 pairs.append((f"recorded {pair}, seed {seed_}", found[plain_name], found[residual_name]))
     return pairs
+
+
+def _raised(problem: str) -> str:
+    return problem if problem.startswith("changed ") else f"raised {problem}"
 
 
 def _number_or_none(value: Any) -> tuple[bool, float | None]:
@@ -140,10 +171,10 @@ def check_first_epoch_below(report: Report, student_fn: Any) -> None:
                 ys = run_.curve(metric)[1]
                 for error in sorted({ys[len(ys) // 2], min(ys), min(ys) - 0.01, ys[0]}, reverse=True):
                     expected = epochs_to_reach(run_, error, metric)
-                    answer, problem = run(student_fn, run_, error, metric)
+                    answer, problem = _call(student_fn, (run_,), error, metric)
                     case = f"{label}, {run_.setting('model')}, {metric} error <= {error:.4g}"
                     if problem is not None:
-                        report.fail(f"{case}: first_epoch_below raised {problem}")
+                        report.fail(f"{case}: first_epoch_below " + _raised(problem))
                         return
                     ok, value = _number_or_none(answer)
                     if not ok or not _same(value, expected):
@@ -180,10 +211,10 @@ def check_shared_target(report: Report, student_fn: Any) -> None:
     for label, plain, residual in _pairs():
         for metric in METRICS:
             expected = summarize_pair([plain, residual], metric).target
-            answer, problem = run(student_fn, plain, residual, metric)
+            answer, problem = _call(student_fn, (plain, residual), metric)
             case = f"{label}, {metric}"
             if problem is not None:
-                report.fail(f"{case}: shared_target raised {problem}")
+                report.fail(f"{case}: shared_target " + _raised(problem))
                 return
             ok, value = _number_or_none(answer)
             if not ok or value is None or not _same(value, expected):
@@ -207,10 +238,10 @@ def check_speed_up(report: Report, student_fn: Any) -> None:
         for metric in METRICS:
             summary = summarize_pair([plain, residual], metric)
             expected = summary.plain_epochs / summary.residual_epochs
-            answer, problem = run(student_fn, plain, residual, metric)
+            answer, problem = _call(student_fn, (plain, residual), metric)
             case = f"{label}, {metric}"
             if problem is not None:
-                report.fail(f"{case}: speed_up raised {problem}")
+                report.fail(f"{case}: speed_up " + _raised(problem))
                 return
             ok, value = _number_or_none(answer)
             if not ok or value is None or not _same(value, expected):

@@ -1,19 +1,24 @@
 """Lesson 9's checkers (evaluation), in the lesson's order.
 
 * ``check_topk_error``: ``topk_error(scores, targets, k)`` -> the top-k error in percent, against
-  :func:`inception_course.evaluation.topk_error`;
+  :func:`inception_course.evaluation.topk_error`, on odd example counts (errors with many decimals) and
+  several k, two cases drawn afresh for each call;
 * ``check_crops_12``: ``crops_12(image, crop_size)`` -> the 12 views (the central square at the
   smallest scale: 4 corners, centre, the whole square, and their mirrors);
 * ``check_crops_144``: ``crops_144(image, crop_size)`` -> the 144 views, the missing ones named by
   scale, square, crop and mirror. Both crop checkers compare, in any order, with
-  :func:`inception_course.evaluation.crops.crops` on landscape and portrait images; the library's
+  :func:`inception_course.evaluation.crops.crops` on landscape, portrait and square images, crop
+  sizes odd and even up to the paper's 299 (one drawn for each call); the library's
   ``crops`` and torchvision's ``five_crop``/``ten_crop`` are refused, ``scales_for`` and
   ``resize_shorter_side`` are the exercise's givens;
 * ``check_ensemble_average``: ``ensemble_probabilities(models, images)`` -> the members' averaged
-  softmax, against :class:`inception_course.evaluation.Ensemble`;
+  softmax of 1-4 members, against :class:`inception_course.evaluation.Ensemble`;
 * ``check_fold_bn``: ``fold_bn(layer)`` -> the ``(weight, bias)`` of one conv that computes a
-  ``ConvBNReLU``'s conv then batch norm; the reference is PyTorch's ``fuse_conv_bn_eval``, which the
-  student may not call.
+  ``ConvBNReLU``'s conv then batch norm (other eps values, gammas of both signs, a conv with a bias
+  of its own); the reference is PyTorch's ``fuse_conv_bn_eval``, which the student may not call.
+
+Every checker hands the student's function the very tensors and modules it compares with, and fails
+an answer that changed them in place.
 """
 
 from __future__ import annotations
@@ -34,14 +39,23 @@ from ..models.layers import ConvBNReLU
 from .checking.authorship import refuse_library
 from .checking.compare import as_number, run, shape_of
 from .checking.result import Report, checker
+from .lesson05 import Untouched, fresh_generator
 
-CROP_SIZE = 32  # small, so that the check runs in a blink; the geometry is the same at 299
+#: (examples, classes, k): odd example counts, so that an error rounded to one decimal is wrong;
+#: k above the number of classes (every row is then right); one example alone.
+TOPK_CASES = ((50, 10, 1), (7, 10, 5), (20, 1000, 5), (33, 20, 10), (9, 3, 5), (1, 10, 1), (13, 6, 2))
 
 
 def _topk_cases() -> list[tuple[torch.Tensor, torch.Tensor, int]]:
-    generator = torch.Generator().manual_seed(0)
+    """:data:`TOPK_CASES` (always the same scores), then two cases drawn afresh for this call
+    (other counts, classes, k and scores)."""
+    fixed, (drawn, _) = torch.Generator().manual_seed(0), fresh_generator()
+    settings = [(case, fixed) for case in TOPK_CASES]
+    for _ in range(2):
+        n, classes = (int(torch.randint(low, high, (1,), generator=drawn)) for low, high in ((3, 61), (2, 31)))
+        settings.append(((n, classes, int(torch.randint(1, classes + 3, (1,), generator=drawn))), drawn))
     cases = []
-    for n, classes, k in ((50, 10, 1), (50, 10, 5), (20, 1000, 5), (40, 20, 10), (9, 3, 5), (1, 10, 1)):
+    for (n, classes, k), generator in settings:
         scores = torch.randn(n, classes, generator=generator)
         targets = torch.randint(classes, (n,), generator=generator)
         cases.append((scores, targets, k))
@@ -74,8 +88,11 @@ def check_topk_error(report: Report, student_fn: Any) -> None:
         return
     for scores, targets, k in _topk_cases():
         expected = topk_error(scores, targets, (k,))[k]
-        answer, error = run(student_fn, scores.clone(), targets.clone(), k)
+        inputs = Untouched(scores=scores, targets=targets)
+        answer, error = run(student_fn, scores, targets, k)
         case = f"top-{k} on {scores.shape[0]} examples of {scores.shape[1]} classes"
+        if inputs.refuse_changes(report, f"{case}: your function"):
+            return
         if error is not None:
             report.fail(f"{case}: topk_error raised {error}" + (" (k can exceed the number of classes: every row is then right)" if k > scores.shape[1] else ""))
             return
@@ -86,7 +103,7 @@ def check_topk_error(report: Report, student_fn: Any) -> None:
         if not math.isclose(answer, expected, rel_tol=1e-6, abs_tol=1e-6):
             report.fail(f"{case}: yours {answer:.4g}, expected {expected:.4g}: {_topk_slip(scores, targets, k, answer)}")
             return
-        report.ok(f"{case}: {expected:.1f}%")
+        report.ok(f"{case}: {expected:.4g}%")
 
 
 VIEW_NAMES = ("top-left corner", "top-right corner", "bottom-left corner", "bottom-right corner", "centre", "whole square")
@@ -101,6 +118,20 @@ def _views(output: Any) -> torch.Tensor | None:
     return None
 
 
+def _drawn_image(generator: torch.Generator, channels: int = 3) -> tuple[str, tuple[int, int, int], int]:
+    """A crop size (odd or even) and an image of any aspect around it, drawn for this call."""
+    crop_size = int(torch.randint(17, 41, (1,), generator=generator))
+    sides = [int(crop_size * 1.2 + torch.randint(0, crop_size, (1,), generator=generator)) for _ in range(2)]
+    name = "portrait" if sides[0] > sides[1] else "landscape" if sides[0] < sides[1] else "square"
+    return f"{name} (drawn)", (channels, *sides), crop_size
+
+
+#: (name, image shape, crop size): landscape, portrait and square images, even and odd crop sizes,
+#: and the paper's 299 last (a drawn case comes before it).
+CROPS_12 = (("landscape", (3, 40, 56), 32), ("portrait", (3, 52, 38), 32), ("square", (3, 36, 36), 32),
+            ("portrait", (3, 47, 39), 33), ("landscape", (3, 300, 400), 299))
+
+
 @checker("Exercise: the 12 crops")
 def check_crops_12(report: Report, student_fn: Any) -> None:
     """Check ``student_fn(image, crop_size)`` -> the 12 views of the 12-crop scheme, in any order."""
@@ -110,18 +141,22 @@ def check_crops_12(report: Report, student_fn: Any) -> None:
     if refuse_library(report, student_fn, forbidden=("inception_course",), allowed=[resize_shorter_side, scales_for],
                       write_instead="cut the views yourself (resize_shorter_side and scales_for may help)"):
         return
-    generator = torch.Generator().manual_seed(0)
-    for name, shape in (("landscape", (3, 40, 56)), ("portrait", (3, 52, 38)), ("square", (3, 36, 36))):
+    fixed, (drawn, _) = torch.Generator().manual_seed(0), fresh_generator()
+    cases = [(*case, fixed) for case in CROPS_12[:-1]] + [(*_drawn_image(drawn), drawn), (*CROPS_12[-1], fixed)]
+    for name, shape, size, generator in cases:
         image = torch.rand(shape, generator=generator) * 2 - 1
-        expected = crops(image, "12", CROP_SIZE)
-        output, error = run(student_fn, image.clone(), CROP_SIZE)
-        case = f"a {name} image {tuple(shape)}"
+        expected = crops(image, "12", size)
+        inputs = Untouched(image=image)
+        output, error = run(student_fn, image, size)
+        case = f"a {name} image {tuple(shape)} with crop_size={size}"
+        if inputs.refuse_changes(report, f"crops_12 on {case}"):
+            return
         if error is not None:
             report.fail(f"crops_12 on {case} raised {error}")
             return
         views = _views(output)
         if views is None or views.shape[1:] != expected.shape[1:]:
-            report.fail(f"{case}: return a tensor (12, C, {CROP_SIZE}, {CROP_SIZE}) or a list of (C, {CROP_SIZE}, {CROP_SIZE}) tensors; got {shape_of(output)}")
+            report.fail(f"{case}: return a tensor (12, C, {size}, {size}) or a list of (C, {size}, {size}) tensors; got {shape_of(output)}")
             return
         distances = torch.cdist(expected.flatten(1), views.flatten(1).to(expected.dtype))
         found = distances.min(dim=1).values <= 1e-3 * expected[0].numel() ** 0.5
@@ -130,7 +165,7 @@ def check_crops_12(report: Report, student_fn: Any) -> None:
             words = "; ".join(VIEW_NAMES[i % 6] + (", mirrored" if i >= 6 else "") for i in missing[:3])
             report.fail(
                 f"{case}: {len(missing)} of the 12 views are missing, e.g. {words}. The views come from the central"
-                f" square of the image resized so its shorter side is {scales_for(CROP_SIZE)[0]} px (the smallest"
+                f" square of the image resized so its shorter side is {scales_for(size)[0]} px (the smallest"
                 " of the 144 scheme's scales): its 4 corners, its centre, the whole square resized, and their mirrors"
             )
             return
@@ -140,8 +175,9 @@ def check_crops_12(report: Report, student_fn: Any) -> None:
         report.ok(f"{case}: all 12 views")
 
 
-
-IMAGES = (("landscape", (3, 40, 56), CROP_SIZE), ("portrait", (3, 56, 40), CROP_SIZE), ("landscape", (3, 30, 45), 24))
+#: (name, image shape, crop size) for the 144 crops; the 299 px case is one channel, to keep it quick.
+IMAGES = (("landscape", (3, 40, 56), 32), ("portrait", (3, 56, 40), 32), ("landscape", (3, 30, 45), 24),
+          ("portrait", (3, 45, 37), 25), ("landscape", (1, 300, 360), 299))
 
 CROP_NAMES = (
     "top-left corner", "top-right corner", "bottom-left corner", "bottom-right corner", "centre", "whole square",
@@ -175,7 +211,10 @@ def _check_image(
     portrait = image.shape[-2] > image.shape[-1]
     name = f"{name} image {shape_of(image)} with crop_size={crop_size}"
     expected = crops(image, "144", crop_size)
-    output, error = run(student_fn, image.clone(), crop_size)
+    inputs = Untouched(image=image)
+    output, error = run(student_fn, image, crop_size)
+    if inputs.refuse_changes(report, f"crops_144 on a {name}"):
+        return
     if error is not None:
         report.fail(f"crops_144 on a {name} raised {error}")
         return
@@ -216,8 +255,9 @@ def check_crops_144(report: Report, student_fn: Callable[..., object]) -> None:
     if refuse_library(report, student_fn, forbidden=("inception_course.evaluation",),
                       allowed=(scales_for, resize_shorter_side), write_instead="use scales_for and resize_shorter_side"):
         return
-    generator = torch.Generator().manual_seed(0)
-    for name, shape, crop_size in IMAGES:
+    fixed, (drawn, _) = torch.Generator().manual_seed(0), fresh_generator()
+    cases = [(*case, fixed) for case in IMAGES[:-1]] + [(*_drawn_image(drawn), drawn), (*IMAGES[-1], fixed)]
+    for name, shape, crop_size, generator in cases:
         _check_image(report, student_fn, torch.rand(shape, generator=generator) * 2 - 1, name, crop_size)
         if report.failed:
             return
@@ -225,7 +265,7 @@ def check_crops_144(report: Report, student_fn: Callable[..., object]) -> None:
 
 def _members() -> list[nn.Module]:
     members = []
-    for seed, hidden in ((0, 6), (1, 4), (2, 8)):
+    for seed, hidden in ((0, 6), (1, 4), (2, 8), (3, 5)):
         torch.manual_seed(seed)
         members.append(nn.Sequential(
             nn.Conv2d(3, hidden, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.5), nn.Linear(hidden, 7)
@@ -234,6 +274,10 @@ def _members() -> list[nn.Module]:
         with torch.no_grad():
             member[-1].weight.mul_(3.0 if member is members[0] else 0.5)
     return members
+
+
+#: (members, batch size, image size): 1-4 members, a batch of one among others; one case is drawn per call.
+ENSEMBLE_CASES = ((3, 5, 12), (2, 1, 9), (1, 3, 14), (4, 2, 11))
 
 
 def _ensemble_slips(models: list[nn.Module], images: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -260,21 +304,27 @@ def check_ensemble_average(report: Report, student_fn: Any) -> None:
         return
     if refuse_library(report, student_fn, forbidden=("inception_course",), write_instead="average the softmax outputs yourself"):
         return
-    images = torch.randn(5, 3, 12, 12, generator=torch.Generator().manual_seed(4))
-    for count in (3, 2, 1):
+    fixed, (drawn, _) = torch.Generator().manual_seed(4), fresh_generator()
+    cases = [(*case, fixed) for case in ENSEMBLE_CASES]
+    cases.append((*(int(torch.randint(low, high, (1,), generator=drawn)) for low, high in ((1, 5), (1, 8), (8, 15))), drawn))
+    for count, batch, size, generator in cases:
+        images = torch.randn(batch, 3, size, size, generator=generator)
         models = _members()[:count]
         with torch.no_grad():
             expected = Ensemble(models)(images).exp()
-        output, error = run(student_fn, models, images.clone())
-        case = f"{count} member(s)"
+        inputs = Untouched(images=images, models=models)
+        output, error = run(student_fn, models, images)
+        case = f"{count} member(s), {batch} image(s) of {size}x{size}"
+        if any(m.training for m in models):
+            report.fail(f"{case}: your function switched a member to training mode; evaluate the models as given (eval mode)")
+            return
+        if inputs.refuse_changes(report, f"{case}: your function"):
+            return
         if error is not None:
             report.fail(f"{case}: ensemble_probabilities raised {error}")
             return
         if not isinstance(output, torch.Tensor) or output.shape != expected.shape:
             report.fail(f"{case}: return a tensor of shape {tuple(expected.shape)} (images, classes), got {shape_of(output)}")
-            return
-        if any(m.training for m in models):
-            report.fail(f"{case}: your function switched a member to training mode; evaluate the models as given (eval mode)")
             return
         if not torch.allclose(output.float(), expected, atol=1e-5):
             advice = next((words for words, wrong in _ensemble_slips(models, images).items()
@@ -285,45 +335,79 @@ def check_ensemble_average(report: Report, student_fn: Any) -> None:
         report.ok(f"{case}: the averaged probabilities match Ensemble's")
 
 
-IN_CHANNELS, OUT_CHANNELS = 6, 8  # unequal, so that scaling the wrong axis cannot pass
+#: (in, out channels, kernel, eps, negative gammas, conv bias): ConvBNReLU as the network has it,
+#: then batch norms with other eps values, gammas of both signs and a conv with a bias of its own.
+#: Channels unequal, so that scaling the wrong axis cannot pass; a drawn layer follows.
+FOLD_CASES = ((6, 8, 3, 1e-3, False, False), (5, 7, 1, 1e-5, True, True), (7, 4, 3, 0.1, True, False))
 
 
-def example_layer(seed: int = 0) -> ConvBNReLU:
-    """A 3x3 ConvBNReLU in eval mode whose batch norm does something visible in every term:
-    random scale and offset, running means far from 0, and variances down to 1e-4 (where the
-    layer's eps = 1e-3 inside the square root matters)."""
+def example_layer(seed: int = 0, in_channels: int = 6, out_channels: int = 8, kernel: int = 3, eps: float = 1e-3,
+                  negative: bool = False, conv_bias: bool = False) -> ConvBNReLU:
+    """A ConvBNReLU in eval mode whose batch norm does something visible in every term: random
+    scale (of both signs with ``negative``) and offset, running means far from 0, and variances
+    down to 1e-4 (where ``eps`` inside the square root matters); ``conv_bias`` gives the conv a bias."""
     g = torch.Generator().manual_seed(seed)
-    layer = ConvBNReLU(IN_CHANNELS, OUT_CHANNELS, 3, padding=1)
+    layer = ConvBNReLU(in_channels, out_channels, kernel, padding=kernel // 2)
+    layer.bn.eps = eps
+    if conv_bias:
+        layer.conv = nn.Conv2d(in_channels, out_channels, kernel, padding=kernel // 2, bias=True)
     with torch.no_grad():
         layer.conv.weight.normal_(0, 0.3, generator=g)
+        if conv_bias:
+            layer.conv.bias.normal_(0, 1.0, generator=g)
         layer.bn.weight.uniform_(0.5, 2.0, generator=g)
+        if negative:
+            layer.bn.weight.mul_(torch.tensor([(-1) ** i for i in range(out_channels)], dtype=torch.float32))
         layer.bn.bias.normal_(0, 0.5, generator=g)
         layer.bn.running_mean.normal_(0, 1.0, generator=g)
-        layer.bn.running_var.copy_(10 ** torch.empty(OUT_CHANNELS).uniform_(-4, 0.5, generator=g))
+        layer.bn.running_var.copy_(10 ** torch.empty(out_channels).uniform_(-4, 0.5, generator=g))
     return layer.eval()
+
+
+def _fold_cases() -> list[ConvBNReLU]:
+    generator, seed = fresh_generator()
+    drawn = (int(torch.randint(2, 9, (1,), generator=generator)), int(torch.randint(2, 9, (1,), generator=generator)),
+             (1, 3)[int(torch.randint(2, (1,), generator=generator))], (1e-5, 1e-3, 0.01)[int(torch.randint(3, (1,), generator=generator))],
+             True, bool(torch.randint(2, (1,), generator=generator)))
+    return [example_layer(index, *case) for index, case in enumerate(FOLD_CASES)] + [example_layer(seed % 10_000, *drawn)]
+
+
+def _describe_layer(layer: ConvBNReLU) -> str:
+    conv, bn = layer.conv, layer.bn
+    signs = "gammas of both signs" if bool((bn.weight < 0).any()) else "positive gammas"
+    return (f"a {conv.kernel_size[0]}x{conv.kernel_size[1]} conv {conv.in_channels} -> {conv.out_channels}"
+            f" {'with' if conv.bias is not None else 'without'} a bias, batch norm eps={bn.eps:g}, {signs}")
 
 
 def _slips(layer: ConvBNReLU) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
     """``(advice, weight, bias)`` for the usual wrong folds of ``layer``."""
     bn, w = layer.bn, layer.conv.weight
     gamma, beta, mean, var, eps = bn.weight, bn.bias, bn.running_mean, bn.running_var, bn.eps
+    b = layer.conv.bias if layer.conv.bias is not None else torch.zeros_like(beta)
     scale = gamma / (var + eps).sqrt()
-    right_bias = beta - mean * scale
+    right_bias = beta + (b - mean) * scale
     per_out = scale.view(-1, 1, 1, 1)
     no_sqrt = gamma / (var + eps)
     no_eps = gamma / var.sqrt()
-    return [
+    magnitude = gamma.abs() / (var + eps).sqrt()
+    slips = [
         ("divide by sqrt(var + eps), the standard deviation, not by the variance var + eps",
-         w * no_sqrt.view(-1, 1, 1, 1), beta - mean * no_sqrt),
-        ("keep eps inside the square root: sqrt(var + eps), not sqrt(var) (bn.eps is 1e-3 here)",
-         w * no_eps.view(-1, 1, 1, 1), beta - mean * no_eps),
+         w * no_sqrt.view(-1, 1, 1, 1), beta + (b - mean) * no_sqrt),
+        (f"keep eps inside the square root: sqrt(var + eps), not sqrt(var) (bn.eps is {eps:g} here)",
+         w * no_eps.view(-1, 1, 1, 1), beta + (b - mean) * no_eps),
         ("scale the weight too: each output channel's filter times its factor, W * s.view(-1, 1, 1, 1)"
          " with s = gamma / sqrt(var + eps)", w.clone(), right_bias),
         ("add the bias term: the folded conv needs bias = beta - gamma * mean / sqrt(var + eps)",
          w * per_out, torch.zeros_like(beta)),
         ("the bias is beta - gamma * mean / sqrt(var + eps): the running mean is scaled too",
-         w * per_out, beta - mean),
+         w * per_out, beta + b * scale - mean),
+        ("gamma keeps its sign: s = gamma / sqrt(var + eps), not its absolute value",
+         w * magnitude.view(-1, 1, 1, 1), beta + (b - mean) * magnitude),
     ]
+    if layer.conv.bias is not None:
+        slips.append(("the conv has a bias of its own, which passes through the batch norm too:"
+                      " bias = beta + s * (conv.bias - mean)", w * per_out, beta - mean * scale))
+    return slips
 
 
 def _as_weight_and_bias(output: Any) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -344,47 +428,58 @@ def _close(got: torch.Tensor, want: torch.Tensor) -> bool:
 
 @checker("Exercise: fold batch norm into the conv")
 def check_fold_bn(report: Report, student_fn: Callable[[ConvBNReLU], Any]) -> None:
-    """Check ``student_fn(layer) -> (weight, bias)``: one conv equal to ``layer.conv`` then ``layer.bn``."""
+    """Check ``student_fn(layer) -> (weight, bias)``: one conv equal to ``layer.conv`` then ``layer.bn``,
+    for batch norms with other eps values and gammas of both signs, and convs with and without a bias."""
     if not callable(student_fn) or isinstance(student_fn, torch.nn.Module):
         report.fail(f"expected a function fold_bn(layer) -> (weight, bias), got {type(student_fn).__name__}")
         return
     if refuse_library(report, student_fn, forbidden=("inception_course",),
                       write_instead="compute the folded weight and bias from the formula of section 8"):
         return
-    layer = example_layer()
-    output, error = run(student_fn, copy.deepcopy(layer))
+    for layer in _fold_cases():
+        _check_fold(report, student_fn, layer)
+        if report.failed:
+            return
+
+
+def _check_fold(report: Report, student_fn: Callable[[ConvBNReLU], Any], layer: ConvBNReLU) -> None:
+    case = _describe_layer(layer)
+    x = torch.randn(4, layer.conv.in_channels, 9, 9, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        want = layer(x)
+        expected = fuse_conv_bn_eval(copy.deepcopy(layer.conv), copy.deepcopy(layer.bn))
+    inputs = Untouched(layer=layer)
+    output, error = run(student_fn, layer)
+    if inputs.refuse_changes(report, f"on {case}, fold_bn"):
+        return
     if error is not None:
         hint = ""
         if "must match the size" in error:
             hint = (": the weight is (out, in, kh, kw) and the factors are per output channel, so reshape"
                     " them to (out, 1, 1, 1) with s.view(-1, 1, 1, 1) before multiplying")
-        report.fail(f"fold_bn(layer) raised {error}{hint}")
+        report.fail(f"fold_bn(layer) on {case} raised {error}{hint}")
         return
     folded = _as_weight_and_bias(output)
-    expected = fuse_conv_bn_eval(layer.conv, layer.bn)
     w_ok, b_ok = tuple(expected.weight.shape), tuple(expected.bias.shape)
     if folded is None or tuple(folded[0].shape) != w_ok or tuple(folded[1].shape) != b_ok:
         got = shape_of(output) if folded is None else f"shapes {shape_of(folded[0])} and {shape_of(folded[1])}"
-        report.fail(f"return (weight, bias) with shapes {w_ok} and {b_ok} (the conv's weight shape), got {got}")
+        report.fail(f"on {case}: return (weight, bias) with shapes {w_ok} and {b_ok} (the conv's weight shape), got {got}")
         return
-    report.ok(f"returned a weight {w_ok} and a bias {b_ok}")
-
-    x = torch.randn(4, IN_CHANNELS, 12, 12, generator=torch.Generator().manual_seed(1))
+    padding = layer.conv.padding
     with torch.no_grad():
-        want = layer(x)
-        got = F.relu(F.conv2d(x, folded[0], folded[1], padding=1))
+        got = F.relu(F.conv2d(x, folded[0], folded[1], padding=padding))
     if torch.allclose(got, want, rtol=1e-4, atol=1e-4 * want.abs().max().item()):
-        report.ok("conv(x, weight, bias) then ReLU equals the layer's output (eval mode) on random images")
+        report.ok(f"{case}: conv(x, weight, bias) then ReLU equals the layer's output (eval mode)")
         return
     with torch.no_grad():
         for advice, weight, bias in _slips(layer):
             if _close(folded[0], weight) and _close(folded[1], bias):
-                report.fail(advice)
+                report.fail(f"on {case}: {advice}")
                 return
     weight_right = _close(folded[0], expected.weight)
     part = "bias" if weight_right else "weight"
     report.fail(
-        f"the folded conv's output differs from the layer's ({part} is wrong): with s = gamma / sqrt(var + eps)"
-        " per output channel, weight = W * s.view(-1, 1, 1, 1) and bias = beta - s * mean (use the running"
-        " statistics, bn.running_mean and bn.running_var)"
+        f"on {case}, the folded conv's output differs from the layer's ({part} is wrong): with s = gamma /"
+        " sqrt(var + eps) per output channel, weight = W * s.view(-1, 1, 1, 1) and bias = beta + s * (b - mean),"
+        " b the conv's bias (0 without one); use the running statistics, bn.running_mean and bn.running_var"
     )

@@ -101,6 +101,24 @@ def ir_b(*, widths=(128, 128, 128, 128), kernels=((1, 7), (7, 1)), scale=0.1, or
     return block
 
 
+class Mutating(nn.Module):
+    """The right block, but it zeroes its input after use."""
+
+    def __init__(self):
+        super().__init__()
+        self.block = ir_b()
+
+    def forward(self, x):
+        out = self.block(x)
+        x.zero_()
+        return out
+
+
+class SeventeenOnly(Mutating):
+    def forward(self, x):
+        return self.block(x.reshape(-1, 896, 17, 17))
+
+
 def test_ir_b_solution_passes():
     assert check_inception_resnet_b(ir_b(), verbose=False).passed
 
@@ -121,6 +139,8 @@ def test_ir_b_solution_passes():
         (ir_b(kernels=((1, 5), (5, 1))), "parameters"),
         (ir.InceptionResNetB(896, ir.RESNET_B_FILTERS["inception_resnet_v1"], 0.1), "library's own"),
         (ir_b, "pass your block, built"),
+        (Mutating(), "changed its input x in place"),
+        (SeventeenOnly(), "(3, 896, 8, 8) raised"),
     ],
 )
 def test_wrong_ir_b_fails(student, expected):
@@ -215,6 +235,9 @@ def test_library_blocks_and_broken_constructors_are_refused(student, expected):
         (lambda self, x, r: torch.relu(x - self.scale * r), "differs from relu(x + scale"),
         (lambda self, x, r: torch.relu(x + self.scale * torch.relu(r)), "differs from relu(x + scale"),
         (lambda self, x, r: torch.relu(x + (1 - self.scale) * r), "differs from relu(x + scale"),
+        (lambda self, x, r: torch.relu(x + abs(self.scale) * r), "scale=-0.2"),  # right for positive scales only
+        (lambda self, x, r: torch.relu(x + max(self.scale, 0.1) * r), "scale=0.01"),  # a scale clamped to the paper's range
+        (lambda self, x, r: torch.relu(x.add_(self.scale * r)), "changed its input x in place"),
     ],
 )
 def test_wrong_forward_passes_are_named(combine, expected):
@@ -222,6 +245,19 @@ def test_wrong_forward_passes_are_named(combine, expected):
     assert not result.passed
     assert expected in " ".join(result.messages)
     assert "checking stopped" not in " ".join(result.messages)  # a specific message, not the guard's
+
+
+class TypedWidth(Student):
+    """The expansion built for IR-v2's 320 channels whatever out_channels says."""
+
+    def __init__(self, branches, concat_channels, out_channels, scale):
+        super().__init__(branches, concat_channels, out_channels, scale)
+        self.up = nn.Conv2d(concat_channels, 320, kernel_size=1)
+
+
+def test_a_width_typed_in_fails():
+    result = check_residual_scaling(TypedWidth, verbose=False)
+    assert not result.passed and "from 128 to 37 channels" in " ".join(result.messages)
 
 
 def test_template_as_shipped_is_not_yet_done():
@@ -255,3 +291,20 @@ def test_missing_expansion_and_instances_are_explained():
     assert "filter expansion" in check_residual_scaling(NoUp, verbose=False).messages[0]
     built = Student([nn.Identity()], 320, 320, 0.2)
     assert "not a built block" in check_residual_scaling(built, verbose=False).messages[0]
+
+
+def test_untouched_names_what_was_changed_in_place():
+    from inception_course.exercises.lesson05 import Untouched
+
+    x, layer, weights = torch.ones(3), nn.Linear(2, 2).eval(), {"w": torch.zeros(2), "n": torch.tensor(1)}
+    kept = Untouched(x=x, layer=layer, weights=weights, values=[0.5, 0.25])
+    assert kept.changed() == []
+    x.add_(0)  # the same numbers: not a change
+    assert kept.changed() == []
+    layer.train()
+    weights["w"][0] = 1.0
+    assert kept.changed() == ["layer", "weights"]  # a module's mode counts, and a dict's tensors
+    kept = Untouched(values=[0.5, 0.25], x=x)
+    kept.inputs["values"].pop()
+    x.mul_(2)
+    assert kept.changed() == ["values", "x"]

@@ -16,25 +16,31 @@ class Block(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1, *, always_project=False,
                  never_project=False, relu_before_sum=False, no_final_relu=False, shortcut_stride=None,
-                 no_bn2=False, projection_bn=True, conv_bias=False, no_scaled_input=False) -> None:
+                 no_bn2=False, projection_bn=True, conv_bias=False, no_scaled_input=False, channels_only=False,
+                 in_place_sum=False) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=conv_bias)
         self.bn1 = nn.BatchNorm2d(out_channels, eps=1e-3)
         self.conv2 = nn.Conv2d(out_channels, out_channels, 3, 1, 1, bias=False)
         self.bn2 = nn.Identity() if no_bn2 else nn.BatchNorm2d(out_channels, eps=1e-3)
-        project = always_project or (not never_project and (stride != 1 or in_channels != out_channels))
+        needed = in_channels != out_channels if channels_only else (stride != 1 or in_channels != out_channels)
+        project = always_project or (not never_project and needed)
         layers = [nn.Conv2d(in_channels, out_channels, 1, shortcut_stride or stride, bias=False)]
         if projection_bn:
             layers.append(nn.BatchNorm2d(out_channels, eps=1e-3))
         self.shortcut = nn.Sequential(*layers) if project else nn.Identity()
-        self.flags = (relu_before_sum, no_final_relu, no_scaled_input)
+        self.flags = (relu_before_sum, no_final_relu, no_scaled_input, in_place_sum)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        relu_before_sum, no_final_relu, no_shortcut = self.flags
+        relu_before_sum, no_final_relu, no_shortcut, in_place_sum = self.flags
         residual = self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x)))))
         if relu_before_sum:
             residual = torch.relu(residual)
-        out = residual if no_shortcut else residual + self.shortcut(x)
+        if in_place_sum:  # the identity shortcut is x itself: += writes into the caller's tensor
+            out = self.shortcut(x)
+            out += residual
+        else:
+            out = residual if no_shortcut else residual + self.shortcut(x)
         return out if no_final_relu else torch.relu(out)
 
 
@@ -60,6 +66,8 @@ def test_the_solution_passes_and_the_reference_block_computes_what_the_primer_sa
     ({"projection_bn": False}, "projection"),
     ({"conv_bias": True}, "parameters"),
     ({"no_scaled_input": True}, "shortcut is missing"),
+    ({"channels_only": True}, "(10 -> 10 channels, stride 2) has 120 parameters too few"),  # a smaller grid needs a projection too
+    ({"in_place_sum": True}, "changed its input x in place"),
 ])
 def test_a_wrong_block_fails_and_says_why(flags: dict, message: str) -> None:
     result = check_residual_block(variant(**flags), verbose=False)

@@ -1,6 +1,8 @@
 """Lesson 6's checkers (activation scaling): right answers pass, and each class of wrong answer fails with
 its reason (mirrors ``inception_course/exercises/lesson06.py``)."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -66,6 +68,9 @@ def test_solution_passes():
         (lambda m, x: list(residual_ratios(m, x).values()), "return a dict"),
         (lambda m, x: 1 / 0, "ZeroDivisionError"),
         (12, "expected a function"),
+        (lambda m, x: [residual_ratios(m, x), m.train()][0], "came in eval mode and left in training mode"),
+        (lambda m, x: residual_ratios(m, x.mul_(2)), "changed its input images in place"),
+        (lambda m, x: [residual_ratios(m, x), m.blocks_a[0].up.bias.data.zero_()][0], "changed its input weights"),
     ],
 )
 def test_wrong_ratios_fail(student, expected):
@@ -101,6 +106,13 @@ def test_died_solution_passes():
         (lambda z, t, ta: not run_died(z, t, ta), "yours"),
         (lambda z, t, ta: "yes" if run_died(z, t, ta) else "no", "return True or False"),
         (lambda z, t, ta: died(z), "library's own"),
+        (lambda z, t, ta: bool(z) and sum(z[-math.ceil(len(z) * ta):]) / math.ceil(len(z) * ta) >= t, "2.5 -> 2"),
+        (lambda z, t, ta: bool(z) and sum(z[-max(1, math.floor(len(z) * ta + 0.5)):]) / max(1, math.floor(len(z) * ta + 0.5)) >= t,
+         "2.5 values"),  # rounding half up
+        (lambda z, t, ta: bool(z) and sum(z[-max(1, int(len(z) * ta)):]) / max(1, int(len(z) * ta)) >= t, "not int(len * tail)"),
+        (lambda z, t, ta: run_died(z, t, ta) if len(z) > 1 else False, "one record"),
+        (lambda z, t, ta: run_died(z, t, ta) if z.reverse() is None and z.reverse() is None and z.pop() else False,
+         "changed its input zero_fractions in place"),
         (None, "expected a function"),
     ],
 )
@@ -115,7 +127,7 @@ def exactly_zero(t):
 
 
 def student(measure=exactly_zero, eval_mode=True, remove=True, restore=True, with_features=True, no_grad=True,
-            final_mode=None, global_no_grad=False):
+            final_mode=None, global_no_grad=False, prepare=None, after=None):
     """A ``zero_fractions`` function; each option switches one part of the correct answer off."""
 
     def zero_fractions(model, images):
@@ -127,6 +139,8 @@ def student(measure=exactly_zero, eval_mode=True, remove=True, restore=True, wit
             model.eval()
         if global_no_grad:
             torch.set_grad_enabled(False)
+        if prepare is not None:
+            images = prepare(images)
         with torch.no_grad() if no_grad else torch.enable_grad():
             features = model.forward_features(images)
         if restore:
@@ -138,6 +152,8 @@ def student(measure=exactly_zero, eval_mode=True, remove=True, restore=True, wit
                 handle.remove()
         if with_features:
             fractions["features"] = measure(features)
+        if after is not None:  # the right numbers, then something else done to the model
+            after(model)
         return fractions
 
     return zero_fractions
@@ -168,6 +184,8 @@ WRONG = {
     "mode not restored": ({"restore": False}, "came in training mode and left in eval mode"),
     "always left in training mode": ({"final_mode": True}, "came in eval mode and left in training mode"),
     "no features": ({"with_features": False}, "'features'"),
+    "images changed": ({"measure": exactly_zero, "prepare": lambda x: x.clamp_(min=0)}, "changed its input images in place"),
+    "weights changed": ({"after": lambda model: model.fc.weight.data.mul_(0.5)}, "changed its input weights"),
 }
 
 

@@ -45,16 +45,23 @@ def slip(eps_outside=False, lr_outside=False, ms_late=False, no_momentum=False, 
 def test_tensorflow_step_passes_for_every_hyper_parameter_set():
     result = check_rmsprop_tf(tf_step, verbose=False)
     assert result.passed, result.messages
-    assert len(result.checks) == len(HYPER_PARAMETERS) == 3
+    assert len(result.checks) == len(HYPER_PARAMETERS) + 1 == 4  # and one set drawn for the call
 
 
-def test_in_place_updates_pass_too():
+def test_in_place_updates_fail():
+    """The right numbers, but the caller's tensors are overwritten: the exercise returns new ones."""
+
     def in_place(param, grad, ms, mom, lr, decay, eps, momentum):
         ms.mul_(decay).addcmul_(grad, grad, value=1 - decay)
         mom.mul_(momentum).addcdiv_(grad, (ms + eps).sqrt(), value=lr)
         return param.sub_(mom), ms, mom
 
-    assert check_rmsprop_tf(in_place, verbose=False).passed
+    def clamps_the_gradient(param, grad, ms, mom, lr, decay, eps, momentum):
+        return tf_step(param, grad, ms, mom, lr, decay, eps, momentum) if grad.clamp_(-2, 2) is not None else None
+
+    assert "changed param, ms, mom in place" in check_rmsprop_tf(in_place, verbose=False).messages[0]
+    result = check_rmsprop_tf(clamps_the_gradient, verbose=False)
+    assert not result.passed and "changed grad in place" in " ".join(result.messages)
 
 
 def pytorch_rmsprop(param, grad, ms, mom, lr, decay, eps, momentum):
@@ -82,7 +89,9 @@ WRONG = {
     "parameter moves uphill": (slip(ascent=True), "sign error: the parameter moves uphill"),
     "buffer with the wrong sign": (slip(negative_mom=True), "sign error in the momentum buffer"),
     "paper's numbers typed in": (slip(fixed=(0.9, 1.0, 0.9)), "ignores its decay, eps and momentum"),
-    "other numbers typed in": (slip(fixed=(0.9, 1.0, 0.5)), "with decay=0.9, eps=1, momentum=0.9, step 2"),
+    "other numbers typed in": (slip(fixed=(0.9, 1.0, 0.5)), "with decay=0.9, eps=1, momentum=0.9 (a parameter of shape (6,)), step 2"),
+    "one shape assumed": (lambda p, g, ms, mom, *rest: tf_step(p.flatten(), g.flatten(), ms.flatten(), mom.flatten(), *rest),
+                          "each returned tensor should have the parameter's shape (2, 3)"),
     "float32 arithmetic": (slip(float32=True), "differ from TensorFlow's RMSProp"),
     "plain SGD": (lambda p, g, ms, mom, lr, *_: (p - lr * g, ms, mom), "step 1 (lr 0.045): ms and mom are returned unchanged"),
     "ms only": (lambda p, g, ms, mom, lr, d, *_: (p - lr * g, d * ms + (1 - d) * g**2, mom * 0.5), "step 1 (lr 0.045): mom is returned unchanged"),
@@ -133,6 +142,8 @@ def test_schedule_solution_passes():
         (lambda s, n, b, w: b * 0.94 ** (s // (2 * n)), "warm-up is missing"),
         (lambda s, n, b, w: f"{learning_rate(s, n, b, w)}", "return a number"),
         (lambda s, n, b, w: b * PaperLRFactor(n, warmup_epochs=w)(s), "library's own"),
+        (lambda s, n, b, w: learning_rate(s, n, b, int(w * n) / n), "warmup_epochs=0.7"),  # int(4.9) warm-up steps
+        (lambda s, n, b, w: learning_rate(s, n, b, math.ceil(w * n) / n), "warmup_epochs=0.25"),  # ceil(2.5)
         (lambda s, n, b: b, "raised"),
     ],
 )
@@ -176,7 +187,9 @@ def test_average_solution_passes():
         (lambda a, w, d, n: update_average(a, w, d, n, use_max=True), "differ from ModelEMA"),
         (lambda a, w, d, n: update_average(a, w, 0.9999, n), "decay 0.5"),
         (lambda a, w, d, n: {k: v.clone() for k, v in w.items()}, "differ from ModelEMA"),
-        (lambda a, w, d, n: a.update(update_average(a, w, d, n)), "return the new average"),
+        (lambda a, w, d, n: a.update(update_average(a, w, d, n)), "changed its input average in place"),
+        (lambda a, w, d, n: None, "return the new average"),
+        (lambda a, w, d, n: [update_average(a, w, d, n), *(v.zero_() for v in w.values())][0], "changed its input weights in place"),
         (lambda a, w, d, n: {k: v for k, v in update_average(a, w, d, n).items() if "bias" not in k}, "bias"),
         (lambda a, w, d, n: list(update_average(a, w, d, n).values()), "return the new average"),
         (lambda a, w, d: a, "raised"),
@@ -240,6 +253,40 @@ def test_wrong_steps_fail(mistake, expected):
     assert expected in " ".join(result.messages)
 
 
+def sum_over_six(model, images, labels, optimizer, ema, aux_weights, clip_norm, smoothing):
+    """The mean written as a sum over the first case's batch size."""
+    model.train()
+    outputs = model(images)
+    logits, *aux = outputs if isinstance(outputs, tuple) else (outputs,)
+    loss = F.cross_entropy(logits, labels, label_smoothing=smoothing, reduction="sum") / 6
+    for weight, a in zip(aux_weights, aux):
+        loss = loss + weight * F.cross_entropy(a, labels, label_smoothing=smoothing, reduction="sum") / 6
+    loss.backward()
+    if clip_norm:
+        nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+    optimizer.step()
+    optimizer.zero_grad()
+    ema.update(model)
+    return loss
+
+
+def backward_of_another_loss(model, images, labels, optimizer, ema, aux_weights, clip_norm, smoothing):
+    """Returns the right loss, but back-propagates the one without label smoothing."""
+    model.train()
+    outputs = model(images)
+    logits, *aux = outputs if isinstance(outputs, tuple) else (outputs,)
+    losses = [F.cross_entropy(logits, labels, label_smoothing=value) for value in (smoothing, 0.0)]
+    for weight, a in zip(aux_weights, aux):
+        losses = [loss + weight * F.cross_entropy(a, labels, label_smoothing=value) for loss, value in zip(losses, (smoothing, 0.0))]
+    losses[1].backward()
+    if clip_norm:
+        nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+    optimizer.step()
+    optimizer.zero_grad()
+    ema.update(model)
+    return torch.tensor(losses[0].item())  # a float rebuilt as a tensor
+
+
 @pytest.mark.parametrize(
     "student, expected",
     [
@@ -247,6 +294,9 @@ def test_wrong_steps_fail(mistake, expected):
         (lambda m, x, y, opt, ema, w, c, s: train_step(m, x, y, opt, ema, w, 2.0, s), "clip_norm=0.5"),
         (lambda m, x, y, opt, ema, w, c, s: [train_step(m, x, y, opt, ema, w, c, s) for _ in range(2)][0], "step 1"),
         (lambda m, x, y, opt, ema, w, c, s: 1 / 0, "ZeroDivisionError"),
+        (lambda m, x, y, opt, ema, w, c, s: train_step(m, x.sub_(x.mean()), y, opt, ema, w, c, s), "changed its input images in place"),
+        (sum_over_six, "3 images of 7x7, step 1: the loss is"),  # right for batches of 6 only
+        (backward_of_another_loss, "weights differ"),  # the right loss returned, another one back-propagated
         ("train_step", "expected a function"),
     ],
 )

@@ -111,6 +111,33 @@ def test_wrong_speed_ups_fail(student, expected):
     assert expected in " ".join(result.messages)
 
 
+def drops_the_last_record(run):
+    run.history.records.pop()
+    return run
+
+
+@pytest.mark.parametrize(
+    "checker, student",
+    [
+        (check_first_epoch_below, lambda r, e, m: first_epoch_below(drops_the_last_record(r), e, m)),
+        (check_shared_target, lambda p, r, m: shared_target(p, r, m) if p.config.update(seen=True) is None else 0),
+        (check_speed_up, lambda p, r, m: speed_up(p, r, m) if r.history.records.append({"kind": "note"}) is None else 0),
+    ],
+)
+def test_a_function_that_changes_a_run_fails(checker, student):
+    result = checker(student, verbose=False)
+    assert not result.passed
+    assert "in place" in " ".join(result.messages) and "raised" not in " ".join(result.messages)
+
+
+def test_pairs_of_one_to_four_epochs_with_ties_are_checked():
+    result = check_speed_up(speed_up, verbose=False)
+    labels = " ".join(result.checks)
+    assert "one epoch each" in labels and "reached again and again" in labels and "with ties, drawn" in labels
+    one_epoch = made_up_pair([0.7], [0.6])
+    assert speed_up(*one_epoch, "top1") == summarize_pair(list(one_epoch)).plain_epochs == 1
+
+
 def test_library_functions_on_a_made_up_pair():
     plain = made_up_run("plain", [0.9, 0.7, 0.6, 0.5])
     residual = made_up_run("residual", [0.8, 0.5, 0.55, 0.52])

@@ -52,7 +52,10 @@ def messages(result):
 
 def test_library_and_shuffled_lists_pass():
     assert check_crops_144(hand_made, verbose=False).passed
-    shuffled = lambda image, size: [hand_made(image, size)[i] for i in torch.randperm(144).tolist()]
+    def shuffled(image, size):
+        views = hand_made(image, size)
+        return [views[i] for i in torch.randperm(144).tolist()]
+
     assert check_crops_144(shuffled, verbose=False).passed
 
 
@@ -126,7 +129,7 @@ def test_topk_solution_passes():
     [
         (lambda s, t, k: topk_error(s, t, k, accuracy=True), "that is the accuracy"),
         (lambda s, t, k: topk_error(s, t, k, percent=False), "that is a fraction"),
-        (lambda s, t, k: topk_error(s, t, k, shift=-1), "top-4 error"),
+        (lambda s, t, k: topk_error(s, t, k, shift=-1), "error: take the"),  # the top-(k - 1) error
         (lambda s, t, k: topk_error(s, t, k, largest=False), "LOWEST scores"),
         (lambda s, t, k: topk_error(s, t, 1), "top-1 error whatever k is"),
         (lambda s, t, k: topk_error(s, t, k, shift=1), "expected"),
@@ -135,6 +138,9 @@ def test_topk_solution_passes():
         (lambda s, t, k: 100 * (1 - (s.topk(k, 1).indices == t[:, None]).any(1).float().mean().item()), "raised"),
         (lambda s, t, k: torch.tensor([topk_error(s, t, k)] * 2), "return a number"),
         (lambda s, t, k: library_topk(s, t, (k,))[k], "library's own"),
+        (lambda s, t, k: round(topk_error(s, t, k), 1), "on 7 examples"),  # right for 50, 20 or 40 examples only
+        (lambda s, t, k: topk_error(s.sub_(s.mean()), t, k), "changed its input scores in place"),
+        (lambda s, t, k: topk_error(s, t.add_(1).remainder_(s.shape[1]), k), "changed its input targets"),
         (lambda s, t: 0.0, "raised"),
         ({}, "expected a function"),
     ],
@@ -145,13 +151,14 @@ def test_wrong_topk_fails(student, expected):
     assert expected in " ".join(result.messages)
 
 
-def crops_12(image, size, *, scale_index=0, square="centre", mirror="flip", whole=True, far_offset=0, as_list=False):
+def crops_12(image, size, *, scale_index=0, square="centre", mirror="flip", whole=True, far_offset=0, as_list=False,
+             halves=False):
     resized = resize_shorter_side(image, scales_for(size)[scale_index])
     h, w = resized.shape[-2:]
     side = min(h, w)
     start = {"centre": (max(h, w) - side) // 2, "first": 0}[square]
     sq = resized[..., :, start:start + side] if w >= h else resized[..., start:start + side, :]
-    far, mid = side - size - far_offset, (side - size) // 2
+    far, mid = side - size - far_offset, (side // 2 - size // 2 if halves else (side - size) // 2)
     views = [sq[..., y:y + size, x:x + size] for y, x in [(0, 0), (0, far), (far, 0), (far, far), (mid, mid)]]
     views.append(TF.resize(sq, [size, size], antialias=True) if whole else sq[..., :size, :size])
     views = torch.stack(views)
@@ -177,6 +184,9 @@ def test_crops_solutions_pass():
         (lambda im, s: torch.cat([crops_12(im, s), crops_12(im, s)[:1]]), "13 views"),
         (lambda im, s: crops(im, "12", s), "library's own"),
         (lambda im, s: crops_12(im, 24), "return a tensor (12, C, 32, 32)"),
+        (lambda im, s: crops_12(im, 32), "return a tensor (12, C, 33, 33)"),  # the crop size typed in
+        (lambda im, s: crops_12(im, s, halves=True), "crop_size=33: 2 of the 12 views are missing, e.g. centre"),
+        (lambda im, s: crops_12(im.clamp_(-0.5, 0.5), s), "changed its input image in place"),
         (lambda im, s: crops_12(im, s)[:, :1], "return a tensor"),
         (lambda im, s: crops_12(im[None], s), "got (12, 1, 3, 32, 32)"),
         (lambda im, s: crops_12(im, s) / 0 if im.shape[1] > im.shape[2] else crops_12(im, s), "portrait"),
@@ -217,6 +227,8 @@ def train_mode(models, images):
         (lambda ms, x: torch.stack([m(x).softmax(1) for m in ms]).prod(0), "differ"),
         (lambda ms, x: torch.stack([m(x).softmax(1) for m in ms]).median(0).values, "differ"),
         (train_mode, "training mode"),
+        (lambda ms, x: ensemble_probabilities(ms[:3], x), "4 member(s)"),  # right for up to three members
+        (lambda ms, x: ensemble_probabilities(ms, x.div_(2)), "changed its input images in place"),
         (lambda ms, x: ensemble_probabilities(ms, x).argmax(1), "return a tensor of shape"),
         (lambda ms, x: Ensemble(ms)(x).exp(), "library's own"),
         (lambda ms: 0, "raised"),
@@ -229,18 +241,20 @@ def test_wrong_ensembles_fail(student, expected):
     assert expected in " ".join(result.messages)
 
 
-def fold(layer, sqrt=True, eps=True, bias=True, scale_weight=True, mean_scaled=True, axis="out"):
+def fold(layer, sqrt=True, eps=True, bias=True, scale_weight=True, mean_scaled=True, axis="out", conv_bias=True,
+         signed=True, fixed_eps=None):
     """The fold written out, with the usual slips switchable."""
     bn, w = layer.bn, layer.conv.weight
-    var = bn.running_var + (bn.eps if eps else 0.0)
-    s = bn.weight / (var.sqrt() if sqrt else var)
+    var = bn.running_var + ((bn.eps if fixed_eps is None else fixed_eps) if eps else 0.0)
+    s = (bn.weight if signed else bn.weight.abs()) / (var.sqrt() if sqrt else var)
     if not scale_weight:
         weight = w.clone()
     elif axis == "out":
         weight = w * s.view(-1, 1, 1, 1)
     else:
         weight = w * s  # broadcasts over the kernel's last axis: fails
-    b = bn.bias - (s * bn.running_mean if mean_scaled else bn.running_mean)
+    b = layer.conv.bias if conv_bias and layer.conv.bias is not None else 0.0
+    b = bn.bias + (s * (b - bn.running_mean) if mean_scaled else s * b - bn.running_mean)
     return weight, (b if bias else None)
 
 
@@ -248,7 +262,7 @@ def folded_conv(layer):
     """The right fold handed back as one conv."""
     weight, bias = fold(layer)
     conv = nn.Conv2d(layer.conv.in_channels, layer.conv.out_channels, layer.conv.kernel_size,
-                     layer.conv.stride, layer.conv.padding)
+                     layer.conv.stride, layer.conv.padding)  # with a bias
     with torch.no_grad():
         conv.weight.copy_(weight)
         conv.bias.copy_(bias)
@@ -310,9 +324,18 @@ def torchvision_ten_crops_12(image, size):
     return torch.stack([*TF.ten_crop(square, [size, size]), whole, whole.flip(-1)])
 
 
-@pytest.mark.parametrize("student", [torchvision_crops_12, torchvision_ten_crops_12])
-def test_torchvisions_crops_are_refused(student):
-    result = check_crops_12(student, verbose=False)
+def torchvision_crops_144(image, size):
+    views = []
+    for scale in scales_for(size):
+        for square in squares_of(resize_shorter_side(image, scale)):
+            views += [*TF.five_crop(square, [size, size]), TF.resize(square, [size, size], antialias=True)]
+    return views + [v.flip(-1) for v in views]
+
+
+@pytest.mark.parametrize("student, checker", [(torchvision_crops_12, check_crops_12), (torchvision_ten_crops_12, check_crops_12),
+                                              (torchvision_crops_144, check_crops_144)])
+def test_torchvisions_crops_are_refused(student, checker):
+    result = checker(student, verbose=False)
     assert not result.passed
     assert "ready-made implementation" in messages(result)
 
@@ -326,12 +349,33 @@ def test_torchvisions_crops_are_refused(student):
         ({"scale_weight": False}, "scale the weight too"),
         ({"axis": "in"}, "per output channel"),
         ({"mean_scaled": False}, "the running mean is scaled too"),
+        ({"conv_bias": False}, "a bias of its own"),
+        ({"signed": False}, "gamma keeps its sign"),
+        ({"fixed_eps": 1e-3}, "eps=1e-05"),  # the ConvBNReLU's eps typed in
     ],
 )
 def test_typical_slips_are_named(options, expected):
     result = check_fold_bn(lambda layer: fold(layer, **options), verbose=False)
     assert not result.passed
     assert expected in messages(result)
+
+
+def in_place_fold(layer):
+    """The right numbers, but the layer's own batch norm is overwritten on the way."""
+    weight, bias = fold(layer)
+    layer.bn.running_var.add_(layer.bn.eps)
+    return weight, bias
+
+
+def switches_to_training(layer):
+    layer.train()
+    return fold(layer)
+
+
+@pytest.mark.parametrize("student", [in_place_fold, switches_to_training])
+def test_a_fold_that_changes_the_layer_fails(student):
+    result = check_fold_bn(student, verbose=False)
+    assert not result.passed and "changed its input layer in place" in messages(result)
 
 
 def test_the_unfolded_layer_and_wrong_shapes_are_explained():
