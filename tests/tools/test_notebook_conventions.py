@@ -17,9 +17,9 @@ notebooks = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(notebooks)
 
 
-def test_the_course_has_all_ten_lessons() -> None:
+def test_the_course_has_all_eleven_lessons() -> None:
     lessons = [p.name[:2] for p in NOTEBOOKS if p.parent.name == "lessons"]
-    assert lessons == [f"{n:02d}" for n in range(10)]
+    assert lessons == [f"{n:02d}" for n in range(11)]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(REPO).as_posix())
