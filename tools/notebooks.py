@@ -250,6 +250,9 @@ def problems(path: str | Path) -> list[str]:
     for number, cell in enumerate(cells, 1):
         if is_check_cell(cell) and not is_collapsed(cell):
             found.append(f"check cell {number} is not collapsed (run: tools/notebooks.py collapse)")
+    for number, lines in long_visible_cells(notebook):
+        found.append(f"cell {number} shows {lines} lines of code (over {MAX_VISIBLE_LINES}): fold a check"
+                     " (first line '# check: ...') or move the code into the library")
     for number, cell in enumerate(cells, 1):  # slide marks are optional; when present they must be valid
         kind = cell.metadata.get("slideshow", {}).get("slide_type", "-")
         if kind not in SLIDE_TYPES:

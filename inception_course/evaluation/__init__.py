@@ -1,6 +1,7 @@
 """Evaluation as the paper did it: top-k error, 1/12/144 crops, ensembles, paper-layout tables, predictions.
 
 * :func:`crops` - the views of one un-cropped image under ``"single"``, ``"12"`` or ``"144"``;
+  :func:`crop_boxes` - where each view comes from; :func:`draw_crops` / :func:`show_views` draw them;
 * :func:`topk_error` - top-k error (percent) of a batch of scores;
 * :func:`evaluate` - a network or :class:`Ensemble` over a data set -> :class:`EvalResult`
   (batched, autocast on GPU, ``limit`` and ``resume_path`` for long 144-crop runs);
@@ -12,7 +13,8 @@ Published weights come from ``create_model(name, pretrained=True)`` (see
 :mod:`inception_course.models.pretrained` and ``docs/pretrained.md``).
 """
 
-from .crops import SCHEMES, crops, scales_for
+from .crops import SCHEMES, CropBox, crop_boxes, crops, scales_for
+from .draw_crops import draw_crops, painted_landscape, show_image, show_views
 from .ensemble import Ensemble
 from .evaluate import evaluate, evaluation_dataset, raw_image_transform
 from .metrics import topk_accuracy, topk_correct, topk_error, topk_hits
@@ -22,8 +24,14 @@ from .tables import PAPER_NAMES, PAPER_TABLES, ResultRow, ResultsTable, paper_re
 
 __all__ = [
     "SCHEMES",
+    "CropBox",
+    "crop_boxes",
     "crops",
     "scales_for",
+    "draw_crops",
+    "painted_landscape",
+    "show_image",
+    "show_views",
     "Ensemble",
     "evaluate",
     "evaluation_dataset",

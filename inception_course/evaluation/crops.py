@@ -43,6 +43,8 @@ by default; ``interpolation="bicubic"`` matches the preprocessing of the TF-port
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms import functional as TF
@@ -59,16 +61,21 @@ def scales_for(crop_size: int) -> tuple[int, ...]:
     return tuple(round(crop_size * scale / GOOGLENET_CROP) for scale in GOOGLENET_SCALES)
 
 
+def resized_shape(height: int, width: int, size: int) -> tuple[int, int]:
+    """``(height, width)`` after :func:`resize_shorter_side` brings the shorter side to ``size``."""
+    if min(height, width) == size:
+        return height, width
+    if height <= width:
+        return size, max(size, round(width * size / height))
+    return max(size, round(height * size / width)), size
+
+
 def resize_shorter_side(image: torch.Tensor, size: int, interpolation: str = "bilinear") -> torch.Tensor:
     """Resize ``(C, H, W)`` so that its shorter side is ``size``, keeping the aspect ratio."""
     height, width = image.shape[-2:]
     if min(height, width) == size:
         return image
-    if height <= width:
-        new_size = [size, max(size, round(width * size / height))]
-    else:
-        new_size = [max(size, round(height * size / width)), size]
-    return TF.resize(image, new_size, InterpolationMode(interpolation), antialias=True)
+    return TF.resize(image, list(resized_shape(height, width, size)), InterpolationMode(interpolation), antialias=True)
 
 
 def _squares(image: torch.Tensor) -> list[torch.Tensor]:
@@ -142,3 +149,45 @@ def crops(
             views.extend(_six_crops(square, crop_size, interpolation))
     stacked = torch.stack(views)
     return torch.cat([stacked, stacked.flip(-1)])
+
+
+class CropBox(NamedTuple):
+    """Where one view of :func:`crops` comes from: the square ``[top, top + size) x [left, left +
+    size)`` of the image resized to shorter side ``scale``; ``squeezed`` when that square is
+    resized to the crop size (the whole-square view) rather than cut out as it is."""
+
+    scale: int
+    top: int
+    left: int
+    size: int
+    squeezed: bool = False
+
+
+def crop_boxes(
+    height: int, width: int, scheme: str = "single", crop_size: int | None = None,
+    crop_fraction: float = DEFAULT_CROP_FRACTION,
+) -> list[CropBox]:
+    """The boxes behind the un-mirrored views of ``crops(image, scheme, crop_size)`` for an image of
+    ``height x width``, in the same order (the mirrors, the second half of the views, reuse them).
+    Geometry only: it is what lesson 9 draws, and a test cuts every box out and compares it with
+    the view :func:`crops` returns."""
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown crop scheme {scheme!r}; choose one of: {', '.join(SCHEMES)}")
+    crop_size = crop_size or DEFAULT_IMAGE_SIZE
+    if scheme == "single":
+        scale = int(crop_size / crop_fraction)
+        resized_height, resized_width = resized_shape(height, width, scale)
+        return [CropBox(scale, (resized_height - crop_size) // 2, (resized_width - crop_size) // 2, crop_size)]
+    boxes = []
+    for scale in scales_for(crop_size)[:1] if scheme == "12" else scales_for(crop_size):
+        resized_height, resized_width = resized_shape(height, width, scale)
+        side = min(resized_height, resized_width)
+        extra = max(resized_height, resized_width) - side
+        offsets = (extra // 2,) if scheme == "12" else (0, extra // 2, extra)
+        for offset in offsets:
+            top, left = (0, offset) if resized_width >= resized_height else (offset, 0)
+            far, mid = side - crop_size, (side - crop_size) // 2
+            for y, x in [(0, 0), (0, far), (far, 0), (far, far), (mid, mid)]:
+                boxes.append(CropBox(scale, top + y, left + x, crop_size))
+            boxes.append(CropBox(scale, top, left, side, squeezed=side != crop_size))
+    return boxes

@@ -1,4 +1,4 @@
-"""Checkers for the lessons' exercises: ``lesson01.py`` ... ``lesson09.py`` hold each lesson's
+"""Checkers for the lessons' exercises: ``lesson01.py`` ... ``lesson10.py`` hold each lesson's
 checkers in the lesson's order; ``checking/`` holds what they share (results, authorship,
 comparison of modules).
 
@@ -49,7 +49,7 @@ check_topk_error                 09       ``(scores, targets, k)`` -> top-k erro
 check_crops_12                   09       ``(image, crop_size)`` -> the 12 views
 check_crops_144                  09       ``(image, crop_size)`` -> the 144 views
 check_ensemble_average           09       ``(models, images)`` -> averaged probabilities
-check_fold_bn                    09       ``(conv_bn_relu_layer)`` -> folded ``(weight, bias)``
+check_fold_bn                    10       ``(conv_bn_relu_layer)`` -> folded ``(weight, bias)``
 ===============================  =======  =====================================================
 """
 
@@ -64,7 +64,8 @@ from .lesson05 import (
 from .lesson06 import check_died, check_residual_ratios, check_zero_fractions
 from .lesson07 import check_lr_schedule, check_rmsprop_tf, check_train_step, check_weight_average
 from .lesson08 import check_first_epoch_below, check_shared_target, check_speed_up
-from .lesson09 import check_crops_12, check_crops_144, check_ensemble_average, check_fold_bn, check_topk_error
+from .lesson09 import check_crops_12, check_crops_144, check_ensemble_average, check_topk_error
+from .lesson10 import check_fold_bn
 
 __all__ = [
     "CheckResult", "results_log",
@@ -76,5 +77,6 @@ __all__ = [
     "check_zero_fractions", "check_residual_ratios", "check_died",  # 06
     "check_rmsprop_tf", "check_lr_schedule", "check_weight_average", "check_train_step",  # 07
     "check_first_epoch_below", "check_shared_target", "check_speed_up",  # 08
-    "check_topk_error", "check_crops_12", "check_crops_144", "check_ensemble_average", "check_fold_bn",  # 09
+    "check_topk_error", "check_crops_12", "check_crops_144", "check_ensemble_average",  # 09
+    "check_fold_bn",  # 10
 ]

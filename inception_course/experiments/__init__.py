@@ -10,12 +10,15 @@
   experiment, drawn as median and band) (``data/results/`` ships runs with provenance;
   ``python -m inception_course.experiments.record`` re-records them).
 * Plots (matplotlib, return the figure): :func:`plot_activation_statistics`,
-  :func:`plot_scaling_experiment`, :func:`plot_runs`, :func:`plot_block_gradients`.
+  :func:`plot_scaling_experiment`, :func:`plot_runs`, :func:`plot_block_gradients`,
+  :func:`plot_residual_ratio`.
 """
 
 from .activations import BlockStats, activation_statistics, build_network, measure_network, widest_residual_block
 from .gradients import BlockGradients, block_gradient_norms, pair_gradient_norms
-from .plots import plot_activation_statistics, plot_block_gradients, plot_runs, plot_scaling_experiment
+from .plots import (
+    plot_activation_statistics, plot_block_gradients, plot_residual_ratio, plot_runs, plot_scaling_experiment,
+)
 from .residual_vs_plain import PAIRS, PairSummary, pair_of, run_pair, summarize_pair
 from .runs import Run, RunGroup, group_runs, list_runs, load_run, results_dir, smooth
 from .scaling import ScalingRun, Verdict, died, died_fractions, load_scaling_run, run_scaling_experiment
@@ -23,7 +26,7 @@ from .scaling import ScalingRun, Verdict, died, died_fractions, load_scaling_run
 __all__ = [
     "BlockStats", "activation_statistics", "build_network", "measure_network", "widest_residual_block",
     "BlockGradients", "block_gradient_norms", "pair_gradient_norms",
-    "plot_activation_statistics", "plot_block_gradients", "plot_runs", "plot_scaling_experiment",
+    "plot_activation_statistics", "plot_block_gradients", "plot_residual_ratio", "plot_runs", "plot_scaling_experiment",
     "PAIRS", "PairSummary", "pair_of", "run_pair", "summarize_pair",
     "Run", "RunGroup", "group_runs", "list_runs", "load_run", "results_dir", "smooth",
     "ScalingRun", "Verdict", "died", "died_fractions", "load_scaling_run", "run_scaling_experiment",

@@ -209,3 +209,14 @@ def plot_block_gradients(
     if title:
         fig.suptitle(title)
     return fig
+
+
+def plot_residual_ratio(scales: Sequence[float], ratios: Sequence[float], paper_range: tuple[float, float] = (0.1, 0.3)) -> Figure:
+    """A residual block's ``||scale * residual|| / ||shortcut||`` against the residual scale, with
+    the paper's recommended range of scales shaded (lesson 6: a straight line through the origin)."""
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.plot(scales, ratios, marker="o")
+    ax.axvspan(*paper_range, color="tab:green", alpha=0.15, label=f"the paper's {paper_range[0]}-{paper_range[1]}")
+    ax.set(xlabel="residual scale", ylabel="||residual|| / ||shortcut||", title="first residual block")
+    ax.legend()
+    return fig

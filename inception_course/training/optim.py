@@ -21,7 +21,7 @@ smoothly rather than rescaling the velocity already accumulated.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 import torch
 from torch import nn
@@ -112,3 +112,17 @@ def build_optimizer(
     if name == "sgd":
         return torch.optim.SGD(groups, lr=lr, momentum=momentum)
     raise ValueError(f"unknown optimizer {name!r}; choose 'rmsprop' or 'sgd'")
+
+
+def step_size(make_optimizer: Callable[[list[nn.Parameter]], Optimizer], gradient: float, steps: int = 1) -> float:
+    """How far a parameter moves in the last of ``steps`` steps of the same ``gradient``, from a
+    fresh optimiser (``make_optimizer([param])``), in float64. Lesson 7 compares RMSProp's two
+    epsilon placements with it: the step against the size of the gradient is what differs."""
+    param = nn.Parameter(torch.zeros(1, dtype=torch.float64))
+    optimizer = make_optimizer([param])
+    before = 0.0
+    for _ in range(steps):
+        before = param.item()
+        param.grad = torch.full_like(param, gradient)
+        optimizer.step()
+    return before - param.item()

@@ -10,7 +10,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from inception_course.evaluation import SCHEMES, crops, scales_for
+from torchvision.transforms import functional as TF
+
+from inception_course.evaluation import SCHEMES, crop_boxes, crops, scales_for
+from inception_course.evaluation.crops import resize_shorter_side
 
 CROP = 56  # scales 64, 72, 80, 88: small numbers, same ratios as 224 -> 256, 288, 320, 352
 
@@ -105,3 +108,29 @@ def test_bad_input_is_explained():
         crops(torch.rand(1, 3, 64, 64), "single", CROP)
     with pytest.raises(ValueError, match="crop_fraction"):
         crops(torch.rand(3, 64, 64), "single", CROP, crop_fraction=1.5)
+
+
+@pytest.mark.parametrize("scheme", list(SCHEMES))
+@pytest.mark.parametrize("shape", [(3, 60, 80), (3, 90, 70), (3, 64, 64)])
+def test_crop_boxes_are_where_every_view_is_cut(scheme, shape):
+    torch.manual_seed(0)
+    image = torch.rand(shape) * 2 - 1
+    views = crops(image, scheme, CROP)
+    boxes = crop_boxes(shape[1], shape[2], scheme, CROP)
+    assert len(boxes) == len(views) // (1 if scheme == "single" else 2)
+    for box, view in zip(boxes, views):
+        region = resize_shorter_side(image, box.scale)[:, box.top:box.top + box.size, box.left:box.left + box.size]
+        assert region.shape[-2:] == (box.size, box.size)
+        if box.squeezed:
+            region = TF.resize(region, [CROP, CROP], antialias=True)
+        assert torch.equal(region, view), box
+
+
+def test_crop_boxes_fail_a_box_moved_by_one_pixel():
+    """The comparison above can fail: a box one pixel off is a different view."""
+    image = torch.rand(3, 60, 80)
+    box = crop_boxes(60, 80, "12", CROP)[0]
+    region = resize_shorter_side(image, box.scale)[:, box.top:box.top + box.size, box.left + 1:box.left + 1 + box.size]
+    assert not torch.equal(region, crops(image, "12", CROP)[0])
+    with pytest.raises(ValueError, match="unknown crop scheme"):
+        crop_boxes(60, 80, "10", CROP)

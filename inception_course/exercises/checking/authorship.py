@@ -31,7 +31,7 @@ LIBRARY = "inception_course"
 ALWAYS_FORBIDDEN = ("inception_course.exercises",)  # a checker's own reference is never an answer
 #: (module prefix, name; "" for anything in that module): ready-made answers to an exercise.
 SHORTCUTS = (
-    ("torch.nn.utils.fusion", ""),  # fuse_conv_bn_eval / _weights: folding batch norm (lesson 9)
+    ("torch.nn.utils.fusion", ""),  # fuse_conv_bn_eval / _weights: folding batch norm (lesson 10)
     ("timm.utils", "accuracy"),  # top-k accuracy (lesson 9)
     ("torchvision.transforms", "five_crop"), ("torchvision.transforms", "ten_crop"),  # the crops (lesson 9)
     ("torchvision.transforms", "FiveCrop"), ("torchvision.transforms", "TenCrop"),
