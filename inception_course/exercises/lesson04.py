@@ -23,7 +23,7 @@ from ..models.layers import ConvBNReLU, InceptionBlock, scale_channels
 from .checking.authorship import refuse_library
 from .checking.compare import (
     build,
-    compare_block_at_two_sizes,
+    compare_block_at_sizes,
     compare_built_block,
     randomize_batchnorm,
 )
@@ -34,7 +34,7 @@ from .checking.result import Report, checker
 @checker("Exercise: the Inception-A block")
 def check_inception_a(report: Report, student_block: nn.Module) -> None:
     """Check a hand-built Inception-A block (Inception-v4's 35x35 module, 384 -> 384 channels)."""
-    compare_block_at_two_sizes(report, student_block, InceptionA(384), (2, 384, 35, 35))
+    compare_block_at_sizes(report, student_block, InceptionA(384), (2, 384, 35, 35))
 
 
 ALLOWED = (ConvBNReLU, InceptionBlock)

@@ -21,15 +21,26 @@ from ...models import inception_resnet as ir
 from ...models import inception_v4 as v4
 from ...models.layers import ResidualInceptionBlock
 from .authorship import refuse_library
-from .compare import compare_training_mode, copy_state_in_order, count_parameters, randomize_batchnorm, run
+from .compare import (
+    IN_PLACE,
+    Untouched,
+    compare_training_mode,
+    copy_state_in_order,
+    count_parameters,
+    randomize_batchnorm,
+    run,
+)
 from .result import Report
 
 BLOCK_TYPES = (
     v4.Stem, v4.InceptionA, v4.InceptionB, v4.InceptionC, v4.ReductionA, v4.ReductionB, ir.StemV1,
     ir.InceptionResNetA, ir.InceptionResNetB, ir.InceptionResNetC, ir.InceptionResNetReductionB,
 )
-#: (num_classes, width, depths, image size): narrow and shallow, so that a check takes a second.
-CASES = ((10, 0.125, (1, 1, 1), 75), (7, 0.125, (1, 2, 3), 107))  # 107 px: a 2x2 last grid; depths not a palindrome
+#: (num_classes, width, depths, image size, batch size): narrow and shallow, so that a check takes a
+#: second. Width 0.2 is not round: a block's real width (the sum of its scaled branches, 306 for
+#: Inception-C) differs from the nominal one scaled (1536 * 0.2 = 307); the depths are no palindrome;
+#: the images odd and even; 108 px leaves a 2x2 last grid, which batch norm needs to train on one image.
+CASES = ((10, 0.125, (1, 1, 1), 75, 3), (7, 0.2, (1, 2, 3), 108, 1))
 STAGES = ("stem", "blocks_a", "reduction_a", "blocks_b", "reduction_b", "blocks_c")
 
 
@@ -95,14 +106,15 @@ def compare_network(
 ) -> None:
     """Build ``student_fn(num_classes, width, depths)`` for each of :data:`CASES` and compare it with
     ``reference_fn``'s network: the parts used (only ``allowed``), logits shape, parameters (with the
-    first block that differs), the reference's weights copied in, logits in eval and training mode."""
+    first block that differs), the reference's weights copied in, the input left as it was, logits in
+    eval and training mode."""
     if isinstance(student_fn, nn.Module) or not callable(student_fn):
         report.fail(f"pass your function build(num_classes, width, depths) (not a built network), got {type(student_fn).__name__}")
         return
     if refuse_library(report, student_fn, allowed=allowed, write_instead=f"assemble {what} from its stem and blocks"):
         return
-    for num_classes, width, depths, size in CASES:
-        case = f"build({num_classes}, width={width}, depths={depths}) on {size} px images"
+    for num_classes, width, depths, size, batch in CASES:
+        case = f"build({num_classes}, width={width}, depths={depths}) on {batch} image(s) of {size} px"
         torch.manual_seed(0)
         student, error = run(student_fn, num_classes, width, depths)
         if error is not None:
@@ -118,11 +130,15 @@ def compare_network(
         _randomize_residual_biases(reference)
         reference.eval()
         student.eval()
-        x = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(1))
+        x = torch.randn(batch, 3, size, size, generator=torch.Generator().manual_seed(1))
         expected, _ = run(reference, x)
+        inputs = Untouched(x)
         output, error = run(student, x)
         if error is not None:
             report.fail(f"{case}: calling your network raised {error}{_stage_hint(reference, x)}")
+            return
+        if inputs.changed():
+            report.fail(f"{case}: your network changed its input in place ({inputs.changed()}): {IN_PLACE}")
             return
         if not isinstance(output, torch.Tensor) or output.shape != expected.shape:
             got = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__
