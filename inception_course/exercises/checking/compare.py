@@ -176,7 +176,8 @@ def _pool_mismatch(student: nn.Module, reference: nn.Module) -> str | None:
     return None
 
 
-def _differs(output: Any, expected: torch.Tensor) -> bool:
+def differs(output: Any, expected: torch.Tensor) -> bool:
+    """Whether ``output`` is not a tensor of ``expected``'s shape and values (to a float tolerance)."""
     return not (
         isinstance(output, torch.Tensor)
         and output.shape == expected.shape
@@ -203,7 +204,7 @@ def locate_difference(student: nn.Module, reference: nn.Module, x: torch.Tensor)
         output, error = run(branch, x)
         torch.manual_seed(0)
         expected, _ = run(expected_branch, x)
-        if error is None and not _differs(output, expected):
+        if error is None and not differs(output, expected):
             continue
         where = f"branch {index} ({summary[index]})"
         layers, expected_layers = _layers(branch), _layers(expected_branch)
@@ -215,7 +216,7 @@ def locate_difference(student: nn.Module, reference: nn.Module, x: torch.Tensor)
             h, error = run(layer, h)
             torch.manual_seed(0)
             expected_h, _ = run(expected_layer, expected_h)
-            if error is not None or _differs(h, expected_h):
+            if error is not None or differs(h, expected_h):
                 return f"{where}, layer {step} ({type(layer).__name__})"
         return where
     return ""
@@ -322,7 +323,7 @@ def compare_block(
         if error is not None:
             report.fail(f"in {mode} mode, with the reference's weights copied in, your block raised {error}")
             return
-        if _differs(output, expected):
+        if differs(output, expected):
             if not isinstance(output, torch.Tensor) or output.shape != expected.shape:
                 report.fail(f"in {mode} mode your block returned {shape_of(output)}, expected {shape_of(expected)}")
                 return
@@ -386,7 +387,7 @@ def compare_block_at_sizes(
         for mode in ("eval", "train"):
             expected, _ = same_random_forward(reference, x, train=mode == "train")
             output, error = same_random_forward(student, x, train=mode == "train")
-            if error is not None or _differs(output, expected):
+            if error is not None or differs(output, expected):
                 got = f"raised {error}" if error else f"returned {shape_of(output)}" + (
                     " with other values" if shape_of(output) == shape_of(expected) else "")
                 report.fail(

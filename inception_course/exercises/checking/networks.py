@@ -27,8 +27,10 @@ from .compare import (
     compare_training_mode,
     copy_state_in_order,
     count_parameters,
+    differs,
     randomize_batchnorm,
     run,
+    shape_of,
 )
 from .result import Report
 
@@ -39,8 +41,13 @@ BLOCK_TYPES = (
 #: (num_classes, width, depths, image size, batch size): narrow and shallow, so that a check takes a
 #: second. Width 0.2 is not round: a block's real width (the sum of its scaled branches, 306 for
 #: Inception-C) differs from the nominal one scaled (1536 * 0.2 = 307); the depths are no palindrome;
-#: the images odd and even; 108 px leaves a 2x2 last grid, which batch norm needs to train on one image.
-CASES = ((10, 0.125, (1, 1, 1), 75, 3), (7, 0.2, (1, 2, 3), 108, 1))
+#: the images odd and even (108 px leaves a 2x2 last grid); batch sizes 3 and 2 (a network in
+#: training mode needs two images), then one image in eval mode.
+CASES = ((10, 0.125, (1, 1, 1), 75, 3), (7, 0.2, (1, 2, 3), 108, 2))
+WIDTH_HINT = (
+    "; at a width that is not round a block's output depth can differ from its input depth by one (each"
+    " branch's width is rounded): give each block the out_channels of the block before it"
+)
 STAGES = ("stem", "blocks_a", "reduction_a", "blocks_b", "reduction_b", "blocks_c")
 
 
@@ -135,7 +142,8 @@ def compare_network(
         inputs = Untouched(x)
         output, error = run(student, x)
         if error is not None:
-            report.fail(f"{case}: calling your network raised {error}{_stage_hint(reference, x)}")
+            hint = WIDTH_HINT if "channels" in error and width != CASES[0][1] else ""
+            report.fail(f"{case}: calling your network raised {error}{hint}{_stage_hint(reference, x)}")
             return
         if inputs.changed():
             report.fail(f"{case}: your network changed its input in place ({inputs.changed()}): {IN_PLACE}")
@@ -163,11 +171,19 @@ def compare_network(
                 " residual scales (Inception-ResNet)" + _stage_hint(reference, x)
             )
             return
+        single, error = run(student.eval(), x[:1])
+        if error is not None or not isinstance(single, torch.Tensor) or differs(single, expected[:1]):
+            got = f"raised {error}" if error is not None else f"returns {shape_of(single)}"
+            report.fail(
+                f"{case}: on a single image (eval mode) your network {got} where the reference's logits are"
+                f" {shape_of(expected[:1])}: nothing may depend on the batch size (x.squeeze() also drops a batch of one)"
+            )
+            return
         compare_training_mode(report, student, reference, x)
         if report.failed:
             report.messages[-1] = f"{case}: " + report.messages[-1] + " (the network has one dropout, before fc)"
             return
-        report.ok(f"{case}: the same logits as the library's network, in eval and in training mode")
+        report.ok(f"{case}: the same logits as the library's network, in eval and in training mode, and on one image")
 
 
 def _randomize_residual_biases(model: nn.Module) -> None:
