@@ -561,7 +561,7 @@ def gradient_problem(answer: torch.Tensor, expected: torch.Tensor, inputs: dict[
             " torch.tensor(...) on the way"
         )
     tensors = list(inputs.values())
-    wanted = torch.autograd.grad(expected, tensors, allow_unused=True)
+    wanted = torch.autograd.grad(expected, tensors, allow_unused=True, retain_graph=True)
     try:
         got = torch.autograd.grad(answer.sum(), tensors, allow_unused=True)
     except Exception as error:  # noqa: BLE001 - student code in the graph
