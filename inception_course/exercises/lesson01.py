@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import numbers
 from types import SimpleNamespace
 from typing import Any
 

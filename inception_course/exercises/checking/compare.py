@@ -7,10 +7,16 @@ mode and in training mode, and if not, in which branch and layer does it first d
 failing step stops the comparison, since later steps would only repeat the same mistake in other
 words.
 
-Whole blocks go through :func:`compare_block` (with the branch and layer where they first differ)
+Whole blocks go through :func:`compare_block` (with the branch and layer where they first differ),
+:func:`compare_block_at_sizes` (then on inputs of other batch and grid sizes from :func:`sizes`)
 and :func:`compare_built_block` (plus the refusal of the library's parts and training mode); other
 modules (stems, heads: outputs of any shape) through :func:`compare_modules`. :func:`build` calls
 the class or builder function a student hands in.
+
+For functions: :func:`run` calls the student's code (with gradients for a loss), :class:`Untouched`
+tells whether it changed its inputs in place, :func:`gradient_problem` back-propagates a loss
+against the reference's, and :func:`as_number`, :func:`as_int`, :func:`as_bool` read an answer
+given as a Python or numpy scalar or a one-element tensor.
 """
 
 from __future__ import annotations
