@@ -3,11 +3,14 @@ checkers in the lesson's order; ``checking/`` holds what they share (results, au
 comparison of modules).
 
 Each ``check_*`` function takes what the student built (a module, a class or a function), compares
-it with the library's own implementation on inputs that vary from call to call, prints a short
-report and returns a :class:`CheckResult` (``result.passed``, ``result.messages``). A checker never
-raises, whatever it is handed: a wrong answer becomes a message that says, in plain words, what to
-fix, and handing in the library's own implementation (or a ready-made one from torch, timm or
-torchvision where the exercise asks for your own) is refused. :func:`results_log` lists this
+it with the library's own implementation on several inputs per call (odd and even grids, batch
+sizes, widths that are not round, other settings than the paper's, drawn with a seeded generator so
+that a result can be reproduced), checks that the inputs are left unchanged and that a loss
+back-propagates the right gradients, prints a short report and returns a :class:`CheckResult`
+(``result.passed``, ``result.messages``). A checker never raises, whatever it is handed: a wrong
+answer becomes a message that says, in plain words, what to fix, and handing in the library's own
+implementation (also wrapped, subclassed or re-wrapped layer by layer) or a ready-made one from
+torch, timm or torchvision where the exercise asks for your own is refused. :func:`results_log` lists this
 kernel's results (the grading command, ``python -m inception_course.grade``, collects them per
 exercise).
 

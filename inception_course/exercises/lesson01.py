@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import numbers
 from types import SimpleNamespace
 from typing import Any
 
@@ -27,7 +26,17 @@ from ..models.layers import ConvBNReLU
 from ..training.presets import MODEL_PRESETS
 from ..training.trainer import Trainer
 from .checking.authorship import refuse_library
-from .checking.compare import build, compare_block_at_two_sizes, compare_modules, run, shape_of
+from .checking.compare import (
+    IN_PLACE,
+    Untouched,
+    as_number,
+    build,
+    compare_block_at_sizes,
+    compare_modules,
+    gradient_problem,
+    run,
+    shape_of,
+)
 from .checking.result import Report, checker
 
 
@@ -43,7 +52,7 @@ def check_inception_v1_module(report: Report, student_block: nn.Module) -> None:
     with_bn = isinstance(student_block, nn.Module) and any(isinstance(m, nn.BatchNorm2d) for m in student_block.modules())
     if with_bn:
         report.ok("your block has batch norm, as torchvision's GoogLeNet; the 2014 paper had none (bn=False builds it so)")
-    compare_block_at_two_sizes(report, student_block, InceptionModule(192, *TABLE_1["3a"], bn=with_bn), (2, 192, 28, 28))
+    compare_block_at_sizes(report, student_block, InceptionModule(192, *TABLE_1["3a"], bn=with_bn), (2, 192, 28, 28))
 
 
 FIRST_INPUT = 192  # the stem's output depth, the input of module 3a
@@ -89,22 +98,33 @@ def _slip(branch: int, got: int, c_in: int, row: InceptionRow, grid: int) -> str
     return "count grid * grid * c_out * k * k * c_in for each conv of the branch (pools cost nothing)"
 
 
+def _macs_cases() -> list[tuple[str, int, InceptionRow, int]]:
+    """(name, c_in, row, grid): five rows of Table 1, then three made-up modules drawn with a seeded
+    generator (odd widths, odd and even grids), so that answers typed in for Table 1 do not pass."""
+    inputs = module_inputs()
+    cases = [(f"module {name}", inputs[name][0], TABLE_1[name], inputs[name][1]) for name in ("3a", "3b", "4a", "4e", "5b")]
+    generator = torch.Generator().manual_seed(1)
+    for grid in (9, 12, 15):
+        c_in, *widths = (int(n) for n in torch.randint(3, 200, (7,), generator=generator))
+        cases.append((f"a made-up module {tuple(widths)}", c_in, InceptionRow(*widths), grid))
+    return cases
+
+
 @checker("Exercise: the multiply-adds of an Inception module")
 def check_module_macs(report: Report, student_fn: Any) -> None:
-    """Check ``student_fn(c_in, row, grid)`` -> the four branches' multiply-adds, in the order of the GoogLeNet paper's Table 1."""
+    """Check ``student_fn(c_in, row, grid)`` -> the four branches' multiply-adds, in the order of the
+    GoogLeNet paper's Table 1, on Table 1's modules and on made-up ones. Numbers of any kind count
+    (Python's, numpy's)."""
     if not callable(student_fn):
         report.fail(f"expected a function module_macs(c_in, row, grid), got {type(student_fn).__name__}")
         return
-    inputs = module_inputs()
     if refuse_library(report, student_fn, forbidden=("inception_course",), allowed=[InceptionRow],
                       write_instead="count with grid * grid * c_out * k * k * c_in (conv_macs)"):
         return
-    for name in ("3a", "3b", "4a", "4e", "5b"):
-        c_in, grid = inputs[name]
-        row = TABLE_1[name]
+    for name, c_in, row, grid in _macs_cases():
         expected = reference_branch_macs(c_in, row, grid)
         answer, error = run(student_fn, c_in, row, grid)
-        case = f"module {name} (input {grid}x{grid}x{c_in})"
+        case = f"{name} (input {grid}x{grid}x{c_in})"
         if error is not None:
             report.fail(f"module_macs for {case} raised {error}")
             return
@@ -112,8 +132,9 @@ def check_module_macs(report: Report, student_fn: Any) -> None:
             report.fail(f"return a list of four numbers, one per branch ({', '.join(BRANCHES)}); got {answer!r}")
             return
         for index, (got, want) in enumerate(zip(answer, expected)):
-            if isinstance(got, bool) or not isinstance(got, numbers.Real) or got != want:
-                words = _slip(index, got, c_in, row, grid) if isinstance(got, numbers.Real) else "return a number"
+            number = as_number(got)
+            if number is None or number != want:
+                words = _slip(index, number, c_in, row, grid) if number is not None else "return a number"
                 report.fail(f"{case}, branch {index + 1} ({BRANCHES[index]}): yours {got!r}, describe() measures {want:,}: {words}")
                 return
         report.ok(f"{case}: all four branches, {sum(expected):,} multiply-adds in all")
@@ -123,21 +144,29 @@ def _paper_aux(in_channels: int, num_classes: int) -> AuxClassifier:
     return AuxClassifier(in_channels, num_classes, nn.AvgPool2d(5, stride=3), bn=False)
 
 
+#: (in_channels, num_classes, batch size, grid): after inception 4a and 4d (14x14, 512 and 528
+#: channels), then odd widths, batch sizes 1 to 3 and 15x15 / 16x16 grids, where the 5x5/3 pool
+#: still gives 4x4 only if it rounds down (no ceil_mode).
+AUX_CASES = ((512, 10, 2, 14), (528, 7, 1, 15), (77, 3, 3, 16))
+
+
 @checker("Exercise: GoogLeNet's auxiliary classifier")
 def check_aux_classifier(report: Report, student_class: Any) -> None:
     """Check ``student_class(in_channels, num_classes)`` against the paper's auxiliary classifier
-    (after inception 4a and 4d: 14x14 inputs of 512 and 528 channels)."""
+    on :data:`AUX_CASES`, in eval and in training mode."""
     if refuse_library(report, student_class, allowed=[ConvBNReLU], write_instead="build it from nn layers and ConvBNReLU"):
         return
     generator = torch.Generator().manual_seed(0)
-    for in_channels, num_classes in ((512, 10), (528, 7)):
+    for in_channels, num_classes, batch, grid in AUX_CASES:
         student = build(report, student_class, (in_channels, num_classes), "auxiliary classifier")
         if student is None or refuse_library(report, student, allowed=[ConvBNReLU]):
             return
         reference = _paper_aux(in_channels, num_classes)
-        x = torch.randn(2, in_channels, 14, 14, generator=generator)
+        x = torch.randn(batch, in_channels, grid, grid, generator=generator)
         compare_modules(report, student, reference, x, f"auxiliary classifier ({in_channels} channels, {num_classes} classes)")
         if report.failed:
+            if grid != 14:
+                report.messages[-1] += f" (on a {grid}x{grid} grid the 5x5/3 pool, rounding down, still gives 4x4)"
             return
 
 
@@ -153,6 +182,8 @@ def reference_loss(outputs: Any, labels: torch.Tensor, aux_weights: tuple[float,
 
 
 def _aux_cases() -> list[tuple[str, Any, torch.Tensor, tuple[float, ...]]]:
+    """(name, outputs, labels, aux_weights): the presets' weights, no head, then cases drawn with a
+    seeded generator (batch sizes, classes, one to three auxiliary heads, weights that are not round)."""
     generator = torch.Generator().manual_seed(0)
 
     def logits(n: int, classes: int) -> torch.Tensor:
@@ -160,12 +191,26 @@ def _aux_cases() -> list[tuple[str, Any, torch.Tensor, tuple[float, ...]]]:
 
     labels4, labels6 = torch.tensor([1, 0, 3, 2]), torch.tensor([4, 4, 0, 1, 2, 3])
     googlenet, v3 = MODEL_PRESETS["googlenet"]["aux_weights"], MODEL_PRESETS["inception_v3"]["aux_weights"]
-    return [
+    cases = [
         (f"GoogLeNet (weights {googlenet})", (logits(4, 5), logits(4, 5), logits(4, 5)), labels4, googlenet),
         (f"Inception-v3 (weights {v3})", (logits(6, 5), logits(6, 5)), labels6, v3),
         ("no auxiliary head (eval mode: a plain tensor, weights ())", logits(6, 5), labels6, ()),
         ("two heads with unequal weights (0.5, 0.1)", (logits(4, 5), logits(4, 5), logits(4, 5)), labels4, (0.5, 0.1)),
     ]
+    for heads in (3, 1, 2):
+        n, classes = (int(v) for v in torch.randint(1, 10, (2,), generator=generator) + torch.tensor([0, 2]))
+        weights = tuple(round(float(w), 3) for w in torch.rand(heads, generator=generator))
+        outputs = tuple(logits(n, classes) for _ in range(heads + 1))
+        cases.append((f"{heads} heads, {n} example(s), {classes} classes, weights {weights}", outputs,
+                      torch.randint(classes, (n,), generator=generator), weights))
+    return cases
+
+
+def _with_grad(outputs: Any) -> Any:
+    """Fresh copies of the logits that record gradients (a tuple stays a tuple)."""
+    if isinstance(outputs, tuple):
+        return tuple(o.detach().clone().requires_grad_() for o in outputs)
+    return outputs.detach().clone().requires_grad_()
 
 
 def _aux_slips(outputs: Any, labels: torch.Tensor, weights: tuple[float, ...]) -> dict[str, torch.Tensor]:
@@ -191,17 +236,25 @@ def _aux_slips(outputs: Any, labels: torch.Tensor, weights: tuple[float, ...]) -
 
 @checker("Exercise: the training loss with auxiliary classifiers")
 def check_aux_loss(report: Report, student_fn: Any) -> None:
-    """Check ``student_fn(outputs, labels, aux_weights)`` -> the main loss plus the weighted auxiliary losses."""
+    """Check ``student_fn(outputs, labels, aux_weights)`` -> the main loss plus the weighted auxiliary
+    losses: its value, its gradients with respect to every output (back-propagated), and the inputs
+    left as they were."""
     if not callable(student_fn):
         report.fail(f"expected a function training_loss(outputs, labels, aux_weights), got {type(student_fn).__name__}")
         return
     if refuse_library(report, student_fn, forbidden=("inception_course",), write_instead="add up the cross-entropies yourself"):
         return
     for name, outputs, labels, weights in _aux_cases():
-        expected = reference_loss(outputs, labels, weights)
-        answer, error = run(student_fn, outputs, labels, weights)
+        outputs = _with_grad(outputs)
+        with torch.enable_grad():
+            expected = reference_loss(outputs, labels, weights)
+        inputs = Untouched(outputs, labels)
+        answer, error = run(student_fn, outputs, labels, weights, grad=True)
         if error is not None:
             report.fail(f"{name}: training_loss raised {error}")
+            return
+        if inputs.changed():
+            report.fail(f"{name}: training_loss changed its input in place ({inputs.changed()}): {IN_PLACE}")
             return
         if not isinstance(answer, torch.Tensor) or answer.numel() != 1:
             report.fail(f"{name}: return the loss as a one-number tensor (so that .backward() works), got {shape_of(answer)}")
@@ -211,4 +264,10 @@ def check_aux_loss(report: Report, student_fn: Any) -> None:
             report.fail(f"{name}: yours {answer.item():.5f}, expected {expected.item():.5f}: " + (
                 advice or "main cross-entropy + sum of weight * cross-entropy of each auxiliary output"))
             return
-        report.ok(f"{name}: {expected.item():.4f}")
+        given = outputs if isinstance(outputs, tuple) else (outputs,)
+        problem = gradient_problem(answer, expected, {
+            ("the main logits" if i == 0 else f"auxiliary output {i}"): o for i, o in enumerate(given)})
+        if problem is not None:
+            report.fail(f"{name}: {problem}")
+            return
+        report.ok(f"{name}: {expected.item():.4f}, and the same gradients")

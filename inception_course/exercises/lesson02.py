@@ -23,10 +23,22 @@ from torch import nn
 from ..models.inception_v3 import ReductionA as V3Reduction
 from ..models.layers import ConvBNReLU, InceptionBlock
 from .checking.authorship import refuse_library
-from .checking.compare import build, compare_built_block, count_parameters, randomize_batchnorm, run, shape_of
+from .checking.compare import (
+    IN_PLACE,
+    Untouched,
+    build,
+    compare_built_block,
+    count_parameters,
+    gradient_problem,
+    randomize_batchnorm,
+    run,
+    shape_of,
+)
 from .checking.result import Report, checker
 
-SIZES = ((8, 16, 7), (16, 8, 3), (3, 5, 5))  # (in_channels, out_channels, n): wider, narrower, odd
+#: (in_channels, out_channels, n, batch size, height, width): wider, narrower, odd widths; batch
+#: sizes 1 to 3; odd and even grids, none square.
+SIZES = ((8, 16, 7, 2, 13, 11), (16, 8, 3, 1, 12, 10), (3, 5, 5, 3, 9, 14))
 
 CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict, nn.Identity)
 
@@ -95,22 +107,28 @@ def _check_structure(report: Report, module: nn.Module, c_in: int, c_out: int, n
     return [first, second]
 
 
-def _check_output(report: Report, module: nn.Module, convs: list[nn.Conv2d], c_in: int, c_out: int, n: int) -> None:
-    """The module's output must be its own two convs applied back to back, and keep the grid."""
-    x = torch.randn(2, c_in, 13, 11, generator=torch.Generator().manual_seed(n))
+def _check_output(report: Report, module: nn.Module, convs: list[nn.Conv2d], size: tuple[int, ...]) -> None:
+    """The module's output must be its own two convs applied back to back, keep the grid and leave
+    the input as it was."""
+    c_in, c_out, n, batch, height, width = size
+    x = torch.randn(batch, c_in, height, width, generator=torch.Generator().manual_seed(n))
     first, second = convs
     with torch.no_grad():
         expected = F.conv2d(F.conv2d(x, first.weight, padding=first.padding), second.weight, padding=second.padding)
     for mode in ("eval", "train"):
         module.train(mode == "train")
+        inputs = Untouched(x)
         output, error = run(module, x)
         if error is not None:
             report.fail(f"built with ({c_in}, {c_out}, {n}), calling it in {mode} mode on {shape_of(x)} raised {error}")
             return
-        if not isinstance(output, torch.Tensor) or tuple(output.shape) != (2, c_out, 13, 11):
+        if inputs.changed():
+            report.fail(f"built with ({c_in}, {c_out}, {n}), your module changed its input in place ({inputs.changed()}): {IN_PLACE}")
+            return
+        if not isinstance(output, torch.Tensor) or tuple(output.shape) != (batch, c_out, height, width):
             report.fail(
                 f"built with ({c_in}, {c_out}, {n}), on an input of shape {shape_of(x)} it returned {shape_of(output)},"
-                f" expected {(2, c_out, 13, 11)}: pad the 1x{n} conv by (0, {n // 2}) and the {n}x1 conv by"
+                f" expected {(batch, c_out, height, width)}: pad the 1x{n} conv by (0, {n // 2}) and the {n}x1 conv by"
                 f" ({n // 2}, 0) to keep the grid"
             )
             return
@@ -161,14 +179,15 @@ def check_factorized_conv(report: Report, student: Callable[..., nn.Module]) -> 
         return
     if refuse_library(report, student, write_instead="use two nn.Conv2d"):
         return
-    for c_in, c_out, n in SIZES:
+    for size in SIZES:
+        c_in, c_out, n = size[:3]
         module = _build(report, student, c_in, c_out, n)
         if module is None:
             return
         convs = _check_structure(report, module, c_in, c_out, n)
         if not convs:
             return
-        _check_output(report, module, convs, c_in, c_out, n)
+        _check_output(report, module, convs, size)
         if report.failed:
             return
         full = n * n * c_in * c_out
@@ -209,9 +228,15 @@ def _smoothing_tripwire() -> Iterator[None]:
 
 
 def _smoothing_cases() -> list[tuple[torch.Tensor, torch.Tensor, float]]:
+    """(logits, labels, smoothing): ImageNet's 1000 classes, no smoothing, much smoothing, then three
+    cases drawn with a seeded generator (batch sizes, classes, smoothing that is not round)."""
     generator = torch.Generator().manual_seed(0)
+    settings = [(8, 10, 0.1), (5, 1000, 0.1), (6, 3, 0.2), (4, 10, 0.0), (7, 4, 0.5)]
+    for _ in range(3):
+        n, classes = (int(v) for v in torch.randint(1, 12, (2,), generator=generator) + torch.tensor([0, 2]))
+        settings.append((n, classes, round(float(torch.rand(1, generator=generator)) * 0.4, 3)))
     cases = []
-    for n, classes, smoothing in ((8, 10, 0.1), (5, 1000, 0.1), (6, 3, 0.2), (4, 10, 0.0), (7, 4, 0.5)):
+    for n, classes, smoothing in settings:
         logits = torch.randn(n, classes, generator=generator) * 3
         cases.append((logits, torch.randint(classes, (n,), generator=generator), smoothing))
     return cases
@@ -237,43 +262,57 @@ def _smoothing_slips(logits: torch.Tensor, labels: torch.Tensor, eps: float) -> 
 
 @checker("Exercise: label smoothing")
 def check_label_smoothing(report: Report, student_fn: Any) -> None:
-    """Check ``student_fn(logits, labels, smoothing)`` -> the label-smoothed cross-entropy (a mean)."""
+    """Check ``student_fn(logits, labels, smoothing)`` -> the label-smoothed cross-entropy (a mean):
+    its value, its gradient with respect to the logits (back-propagated), and the inputs left as they were."""
     if not callable(student_fn):
         report.fail(f"expected a function smoothed_cross_entropy(logits, labels, smoothing), got {type(student_fn).__name__}")
         return
     if refuse_library(report, student_fn, forbidden=("inception_course",), write_instead="build the smoothed target yourself"):
         return
     for logits, labels, eps in _smoothing_cases():
-        expected = nn.CrossEntropyLoss(label_smoothing=eps)(logits, labels).item()
+        logits.requires_grad_()
+        with torch.enable_grad():
+            reference = nn.CrossEntropyLoss(label_smoothing=eps)(logits, labels)
+        expected = reference.item()
         case = f"{logits.shape[0]} examples, {logits.shape[1]} classes, smoothing {eps}"
+        inputs = Untouched(logits, labels)
         with _smoothing_tripwire():
-            answer, error = run(student_fn, logits.clone(), labels.clone(), eps)
+            answer, error = run(student_fn, logits, labels, eps, grad=True)
         if error is not None and "exercise tripwire" in error:
             report.fail("your function passes label_smoothing to PyTorch's cross-entropy: build the smoothed target yourself")
             return
         if error is not None:
             report.fail(f"{case}: smoothed_cross_entropy raised {error}")
             return
+        if inputs.changed():
+            report.fail(f"{case}: smoothed_cross_entropy changed its input in place ({inputs.changed()}): {IN_PLACE}")
+            return
         if not isinstance(answer, torch.Tensor) or answer.numel() != 1:
             report.fail(f"{case}: return the loss as a one-number tensor, got {shape_of(answer)}")
             return
         if abs(answer.item() - expected) > TOLERANCE:
-            advice = next((w for w, v in _smoothing_slips(logits, labels, eps).items() if abs(v - answer.item()) <= TOLERANCE), None)
+            advice = next((w for w, v in _smoothing_slips(logits.detach(), labels, eps).items() if abs(v - answer.item()) <= TOLERANCE), None)
             report.fail(f"{case}: yours {answer.item():.5f}, expected {expected:.5f}: " + (
                 advice or "the loss is -sum(target * log_softmax(logits)) averaged over the batch, with target ="
                 " (1 - eps) * one_hot + eps / K"))
             return
-        report.ok(f"{case}: {expected:.4f}")
+        problem = gradient_problem(answer, reference, {"the logits": logits})
+        if problem is not None:
+            report.fail(f"{case}: {problem}")
+            return
+        report.ok(f"{case}: {expected:.4f}, and the same gradient")
 
 
 ALLOWED = (ConvBNReLU, InceptionBlock)
 
-#: Inception-v3's reduction (288 -> 768 channels; on a 17x17 grid to keep it fast), then a small set on 35x35.
-GRID_REDUCTION_CASES = (((288, 384, 64, 96), 17), ((40, 24, 8, 16), 35))
+#: ((in_channels, ch3x3, dbl3x3red, dbl3x3), grid, batch size): Inception-v3's reduction (288 -> 768
+#: channels; on a 17x17 grid to keep it fast), a small set on 35x35, then odd widths on an even grid
+#: (where a 3x3/2 pool or conv that rounds up, ceil_mode, or pads shows).
+GRID_REDUCTION_CASES = (((288, 384, 64, 96), 17, 2), ((40, 24, 8, 16), 35, 1), ((23, 13, 7, 11), 18, 3))
 
 
-def _input(channels: int, grid: int) -> torch.Tensor:
-    return torch.randn(2, channels, grid, grid, generator=torch.Generator().manual_seed(1))
+def _input(channels: int, grid: int, batch: int = 2) -> torch.Tensor:
+    return torch.randn(batch, channels, grid, grid, generator=torch.Generator().manual_seed(1))
 
 
 @checker("Exercise: Inception-v3's efficient grid size reduction")
@@ -282,17 +321,18 @@ def check_grid_reduction(report: Report, student_class: Any) -> None:
     | 3x3/2 max pool, concatenated (Inception-v3's 35x35 -> 17x17 block)."""
     if refuse_library(report, student_class, allowed=ALLOWED, write_instead="build it from ConvBNReLU and InceptionBlock"):
         return
-    for args, grid in GRID_REDUCTION_CASES:
+    for args, grid, batch in GRID_REDUCTION_CASES:
         student = build(report, student_class, args, "grid reduction")
         if student is None:
             return
         reference = V3Reduction(*args)
         randomize_batchnorm(reference)
-        compare_built_block(report, student, reference, _input(args[0], grid), allowed=ALLOWED)
+        compare_built_block(report, student, reference, _input(args[0], grid, batch), allowed=ALLOWED)
         if report.failed:
             report.messages[-1] = f"with {_named(args, ('in_channels', 'ch3x3', 'dbl3x3red', 'dbl3x3'))}: " + report.messages[-1]
             return
-        report.ok(f"{_named(args, ('in_channels', 'ch3x3', 'dbl3x3red', 'dbl3x3'))} on a {grid}x{grid} grid: as the library's block")
+        report.ok(f"{_named(args, ('in_channels', 'ch3x3', 'dbl3x3red', 'dbl3x3'))} on {batch} image(s) of {grid}x{grid}:"
+                  " as the library's block")
 
 
 def _named(values: tuple[int, ...], names: tuple[str, ...]) -> str:

@@ -24,7 +24,7 @@ from ..models.inception_resnet import StemV1
 from ..models.inception_v4 import Stem
 from ..models.layers import ConvBNReLU, InceptionBlock
 from .checking.authorship import refuse_library
-from .checking.compare import compare_modules, randomize_batchnorm, run
+from .checking.compare import as_int, compare_modules, randomize_batchnorm, run
 from .checking.result import Report, checker
 
 # (input size, kernel, stride, padding)
@@ -126,7 +126,13 @@ def check_output_size(report: Report, student_fn: Callable[..., int]) -> None:
     report.ok(f"all {len(OUTPUT_SIZE_CASES)} cases match PyTorch, from the stem's 299 -> 149 to paddings other than kernel // 2")
 
 
-STEM_SIZES = (299, 75, 150, 224, 331)
+def _drawn_sizes(count: int = 3, seed: int = 0) -> tuple[int, ...]:
+    """Image sizes drawn with a seeded generator (odd and even), so that shapes typed in for the listed ones fail."""
+    generator = torch.Generator().manual_seed(seed)
+    return tuple(int(v) + index % 2 for index, v in enumerate(torch.randint(38, 200, (count,), generator=generator) * 2))
+
+
+STEM_SIZES = (299, 75, 150, 224, 331) + _drawn_sizes()
 
 ALLOWED = (ConvBNReLU, InceptionBlock)
 
@@ -143,9 +149,11 @@ def reference_stem_shapes(image_size: int) -> list[tuple[str, tuple[int, int, in
 
 
 def _as_shape(value: Any) -> tuple[int, ...] | None:
-    if isinstance(value, torch.Size) or (isinstance(value, (tuple, list)) and all(isinstance(v, int) for v in value)):
-        return tuple(value)
-    return None
+    """A shape as a tuple of ints; its numbers may be Python's, numpy's or one-element tensors."""
+    if not isinstance(value, (tuple, list, torch.Size)):
+        return None
+    numbers_ = [as_int(v) for v in value]
+    return None if None in numbers_ else tuple(numbers_)
 
 
 def _advice(name: str, got: tuple[int, ...], want: tuple[int, int, int]) -> str:
@@ -189,9 +197,15 @@ def check_stem_shapes(report: Report, student_fn: Any) -> None:
         report.ok(f"{size} px: " + " -> ".join(f"{c}x{h}x{w}" for _, (c, h, w) in expected))
 
 
+#: (batch size, image size): 75 px is the smallest the network accepts; at 77 px the 3x3/2 max pool
+#: meets an even grid (36x36), where one that rounds up (ceil_mode) or pads shows; 80 px, three images.
+STEM_V1_INPUTS = ((2, 75), (1, 77), (3, 80))
+
+
 @checker("Exercise: the Inception-ResNet-v1 stem, checked")
 def check_inception_resnet_v1_stem(report: Report, student_stem: Any) -> None:
-    """Check a built Inception-ResNet-v1 stem (arXiv Fig. 14) against the library's ``StemV1``."""
+    """Check a built Inception-ResNet-v1 stem (arXiv Fig. 14) against the library's ``StemV1`` on
+    :data:`STEM_V1_INPUTS`, in eval and in training mode."""
     if not isinstance(student_stem, nn.Module) or isinstance(student_stem, type):
         report.fail(f"pass your stem, built (an nn.Module such as nn.Sequential(...)), got {type(student_stem).__name__}")
         return
@@ -199,12 +213,21 @@ def check_inception_resnet_v1_stem(report: Report, student_stem: Any) -> None:
         return
     reference = StemV1()
     randomize_batchnorm(reference)
-    x = torch.randn(2, 3, 75, 75, generator=torch.Generator().manual_seed(0)) * 0.5
-    compare_modules(report, student_stem, reference, x, "stem")
-    if report.failed:
-        report.messages[-1] = (
-            "(checked on 75x75 images, the smallest the network accepts, to be quick: there the stem ends at"
-            " 7x7x256 where a 299-px image gives 35x35x256) " + report.messages[-1]
-        )
-    else:
-        report.ok("the same stem as the library's StemV1")
+    generator = torch.Generator().manual_seed(0)
+    for batch, size in STEM_V1_INPUTS:
+        x = torch.randn(batch, 3, size, size, generator=generator) * 0.5
+        compare_modules(report, student_stem, reference, x, "stem")
+        if report.failed:
+            report.messages[-1] = (
+                f"(checked on {size}x{size} images, small to be quick: there the stem ends at"
+                f" {reference_v1_grid(size)}x{reference_v1_grid(size)}x256 where a 299-px image gives 35x35x256) "
+                + report.messages[-1]
+            )
+            return
+    report.ok("the same stem as the library's StemV1, on images of " + ", ".join(f"{s}x{s}" for _, s in STEM_V1_INPUTS) + " px")
+
+
+def reference_v1_grid(size: int) -> int:
+    """The grid at the end of the Inception-ResNet-v1 stem for ``size``-px images."""
+    with torch.device("meta"):
+        return StemV1()(torch.empty(1, 3, size, size)).shape[-1]

@@ -1,6 +1,7 @@
 """Lesson 1's checkers (GoogLeNet): right answers pass, and each class of wrong answer fails with
 its reason (mirrors ``inception_course/exercises/lesson01.py``)."""
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -248,3 +249,166 @@ def test_wrong_aux_losses_fail(student, expected):
     result = check_aux_loss(student, verbose=False)
     assert not result.passed
     assert expected in " ".join(result.messages)
+
+
+# Wrong answers that passed when every input had one size, losses were never back-propagated,
+# inputs were not looked at after the call, and the library's layers re-wrapped counted as the student's.
+
+class SquareOnly(nn.Module):
+    """Right branches, but the output is reshaped as if every grid were square."""
+
+    def __init__(self):
+        super().__init__()
+        self.branches = module_3a().branches
+
+    def forward(self, x):
+        out = torch.cat([branch(x) for branch in self.branches], dim=1)
+        return out.reshape(x.shape[0], -1, x.shape[3], x.shape[3])
+
+
+class ClearsInput(nn.Module):
+    """Right output, but the input is zeroed afterwards (to "save memory")."""
+
+    def __init__(self):
+        super().__init__()
+        self.block = module_3a()
+
+    def forward(self, x):
+        out = self.block(x)
+        x.zero_()
+        return out
+
+
+class HoldsBranches(nn.Module):
+    """Its own class and forward, over branches built elsewhere."""
+
+    def __init__(self, branches):
+        super().__init__()
+        self.branches = branches
+
+    def forward(self, x):
+        return torch.cat([branch(x) for branch in self.branches], dim=1)
+
+
+@pytest.mark.parametrize(
+    "build, expected",
+    [
+        (SquareOnly, "(2, 192, 16, 10), in eval mode, your block raised"),
+        (ClearsInput, "changed its input in place (argument 1"),
+        (lambda: HoldsBranches(InceptionModule(192, *TABLE_1["3a"], bn=False).branches),
+         "made of layers taken from the library's own InceptionModule"),
+        (lambda: InceptionBlock(list(InceptionModule(192, *TABLE_1["3a"]).branches)), "taken from the library's own"),
+    ],
+)
+def test_v1_module_wrong_answers_of_the_new_classes_fail(build, expected):
+    result = check_inception_v1_module(build(), verbose=False)
+    assert not result.passed
+    assert expected in messages(result)
+
+
+def test_v1_module_handed_in_eval_mode_passes_and_varied_sizes_are_listed():
+    result = check_inception_v1_module(module_3a().eval(), verbose=False)
+    assert result.passed
+    assert any(check.startswith("the same outputs on inputs of other batch and grid sizes: 1x") for check in result.checks)
+
+
+TYPED_MACS = {(c_in, grid): module_macs(c_in, TABLE_1[name], grid) for name, (c_in, grid) in
+              {"3a": (192, 28), "3b": (256, 28), "4a": (480, 14), "4e": (528, 14), "5b": (832, 7)}.items()}
+
+
+def test_macs_typed_in_for_table_1_fail_and_numbers_of_any_kind_pass():
+    typed = check_module_macs(lambda c, r, g: TYPED_MACS.get((c, g), [0, 0, 0, 0]), verbose=False)
+    assert not typed.passed and "a made-up module" in messages(typed)
+    for kind in (np.int64, np.float64, torch.tensor):
+        assert check_module_macs(lambda c, r, g: [kind(m) for m in module_macs(c, r, g)], verbose=False).passed, kind
+
+
+class LibraryParts:
+    """A lookup the authorship check does not read into (a dict of classes)."""
+
+    classes = {"aux": AuxClassifier}
+
+
+class RewrappedAux(nn.Module):
+    """Its own forward, over the layers of the library's auxiliary classifier."""
+
+    def __init__(self, c, k):
+        super().__init__()
+        library = LibraryParts.classes["aux"](c, k, nn.AvgPool2d(5, stride=3), bn=False)
+        self.pool, self.conv, self.fc1, self.dropout, self.fc2 = (
+            library.pool, library.conv, library.fc1, library.dropout, library.fc2)
+
+    def forward(self, x):
+        x = self.conv(self.pool(x))
+        return self.fc2(self.dropout(torch.relu(self.fc1(x.flatten(1)))))
+
+
+class ClipsInput(AuxHead):
+    """Right output, but it clamps its input in place first (no value changes: PyTorch still counts it)."""
+
+    def forward(self, x):
+        x.clamp_(max=1e6)
+        return super().forward(x)
+
+
+class BatchOfTwo(AuxHead):
+    def forward(self, x):
+        x = self.conv(self.pool(x)).reshape(2, -1)  # the batch size typed in
+        return self.fc2(self.dropout(torch.relu(self.fc1(x))))
+
+
+@pytest.mark.parametrize(
+    "student, expected",
+    [
+        (lambda c, k: AuxHead(c, k, pool=nn.AvgPool2d(5, stride=3, ceil_mode=True)), "rounding down, still gives 4x4"),
+        (BatchOfTwo, "(1, 528, 15, 15) raised"),
+        (ClipsInput, "changed its input in place"),
+        (RewrappedAux, "made of layers taken from the library's own AuxClassifier"),
+    ],
+)
+def test_aux_head_wrong_answers_of_the_new_classes_fail(student, expected):
+    result = check_aux_classifier(student, verbose=False)
+    assert not result.passed
+    assert expected in messages(result)
+
+
+def two_heads_at_most(outputs, labels, aux_weights):
+    if isinstance(outputs, torch.Tensor):
+        return F.cross_entropy(outputs, labels)
+    logits, *aux = outputs
+    return F.cross_entropy(logits, labels) + sum(w * F.cross_entropy(a, labels) for w, a in zip(aux_weights[:2], aux[:2]))
+
+
+def aux_detached(outputs, labels, aux_weights):
+    if isinstance(outputs, torch.Tensor):
+        return F.cross_entropy(outputs, labels)
+    return training_loss((outputs[0], *(a.detach() for a in outputs[1:])), labels, aux_weights)
+
+
+def shifted_in_place(outputs, labels, aux_weights):
+    for logits in as_tuple(outputs):
+        logits.sub_(logits.max())  # "for numerical stability", in place
+    return training_loss(outputs, labels, aux_weights)
+
+
+def clears_labels(outputs, labels, aux_weights):
+    loss = training_loss(outputs, labels, aux_weights)
+    labels.zero_()
+    return loss
+
+
+@pytest.mark.parametrize(
+    "student, expected",
+    [
+        (lambda o, y, w: torch.tensor(training_loss(o, y, w).item()), "carries no gradient"),
+        (aux_detached, "wrong gradient with respect to auxiliary output 1"),
+        (shifted_in_place, "raised RuntimeError"),  # PyTorch refuses in-place changes of logits that need gradients
+        (clears_labels, "changed its input in place (argument 2"),
+        (lambda o, y, w: training_loss(o, y, tuple(round(v, 1) for v in w)), "expected"),  # weights rounded
+        (two_heads_at_most, "3 heads"),
+    ],
+)
+def test_aux_loss_wrong_answers_of_the_new_classes_fail(student, expected):
+    result = check_aux_loss(student, verbose=False)
+    assert not result.passed
+    assert expected in messages(result)

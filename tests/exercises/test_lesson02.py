@@ -200,3 +200,89 @@ def test_wrong_grid_reduction_fails(student, expected):
     result = check_grid_reduction(student, verbose=False)
     assert not result.passed
     assert expected in " ".join(result.messages)
+
+
+# Wrong answers that passed when every input had one size, losses were never back-propagated,
+# inputs were not looked at after the call, and the library's layers re-wrapped counted as the student's.
+
+class LibraryParts:
+    """A lookup the authorship check does not read into (a dict of classes)."""
+
+    classes = {"conv": ConvBNReLU, "v3": V3Reduction}
+
+
+def convs_of_library_units(i, o, n):
+    """Two bare convs - taken out of two of the library's ConvBNReLU units."""
+    unit = LibraryParts.classes["conv"]
+    return nn.Sequential(unit(i, o, (1, n), padding=(0, n // 2)).conv, unit(o, o, (n, 1), padding=(n // 2, 0)).conv)
+
+
+class ClearsInput(Factorized):
+    def forward(self, x):
+        out = self.layers(x)
+        x.zero_()
+        return out
+
+
+@pytest.mark.parametrize(
+    "student, expected",
+    [
+        (ClearsInput, "changed its input in place (argument 1"),
+        (convs_of_library_units, "made of layers taken from the library's own ConvBNReLU"),
+    ],
+)
+def test_factorised_conv_wrong_answers_of_the_new_classes_fail(student, expected):
+    result = check_factorized_conv(student, verbose=False)
+    assert not result.passed
+    assert expected in messages(result)
+
+
+def logsumexp_detached(z, y, e):
+    """The right value, but the normaliser is cut off from the graph: the gradient is wrong."""
+    k = z.shape[1]
+    target = (1 - e) * F.one_hot(y, k) + e / k
+    return (z.logsumexp(1).detach() - (target * z).sum(1)).mean()
+
+
+def shifted_in_place(z, y, e):
+    z.sub_(z.max(1, keepdim=True).values)  # "for numerical stability", in place
+    return smoothed(z, y, e)
+
+
+def clips_labels(z, y, e):
+    y.clamp_(min=0)  # changes no value, but in place
+    return smoothed(z, y, e)
+
+
+@pytest.mark.parametrize(
+    "student, expected",
+    [
+        (lambda z, y, e: torch.tensor(smoothed(z, y, e).item()), "carries no gradient"),
+        (logsumexp_detached, "wrong gradient with respect to the logits"),
+        (shifted_in_place, "raised RuntimeError"),  # PyTorch refuses in-place changes of logits that need gradients
+        (clips_labels, "changed its input in place (argument 2"),
+        (lambda z, y, e: smoothed(z, y, round(e, 1)), "expected"),  # the smoothing rounded
+    ],
+)
+def test_smoothing_wrong_answers_of_the_new_classes_fail(student, expected):
+    result = check_label_smoothing(student, verbose=False)
+    assert not result.passed
+    assert expected in messages(result)
+
+
+class RewrappedReduction(InceptionBlock):
+    def __init__(self, *args):
+        super().__init__(list(LibraryParts.classes["v3"](*args).branches))
+
+
+@pytest.mark.parametrize(
+    "student, expected",
+    [
+        (lambda c, a, r, d: grid_reduction(c, a, r, d, pool=nn.MaxPool2d(3, stride=2, ceil_mode=True)), "on an input of shape (3, 23, 18, 18)"),
+        (RewrappedReduction, "made of layers taken from the library's own ReductionA"),
+    ],
+)
+def test_grid_reduction_wrong_answers_of_the_new_classes_fail(student, expected):
+    result = check_grid_reduction(student, verbose=False)
+    assert not result.passed
+    assert expected in messages(result)

@@ -161,3 +161,41 @@ def test_wrong_ir_v1_stems_fail(student, expected):
 def test_reference_sizes_are_the_stem_s():
     sizes = [reference_output_size(299, 3, 2), reference_output_size(149, 3), reference_output_size(71, 3, 2)]
     assert sizes == [149, 147, 35]
+
+
+# Wrong answers that passed when every input had one size, inputs were not looked at after the call
+# and the library's layers re-wrapped counted as the student's; right answers with numpy numbers.
+
+TYPED_SHAPES = {n: stem_shapes(n) for n in (299, 75, 150, 224, 331)}
+
+
+def test_stem_shapes_typed_in_fail_and_numpy_numbers_pass():
+    typed = check_stem_shapes(lambda n: TYPED_SHAPES.get(n, stem_shapes(299)), verbose=False)
+    assert not typed.passed and "stem_shapes(236)" in " ".join(typed.messages)
+    as_numpy = check_stem_shapes(lambda n: [tuple(np.int64(v) for v in shape) for shape in stem_shapes(n)], verbose=False)
+    assert as_numpy.passed, as_numpy.messages
+
+
+class ClampsInPlace(nn.Module):
+    """Changes no value of a normal image, but changes its input in place."""
+
+    def forward(self, x):
+        return x.clamp_(-1e6, 1e6)
+
+
+@pytest.mark.parametrize(
+    "student, expected",
+    [
+        (ir_v1_stem(pool=nn.MaxPool2d(3, stride=2, ceil_mode=True)), "(checked on 77x77 images"),
+        (nn.Sequential(ClampsInPlace(), *ir_v1_stem()), "changed its input in place (argument 1"),
+        (nn.Sequential(*StemV1().children()), "made of layers taken from the library's own StemV1"),
+    ],
+)
+def test_ir_v1_stem_wrong_answers_of_the_new_classes_fail(student, expected):
+    result = check_inception_resnet_v1_stem(student, verbose=False)
+    assert not result.passed
+    assert expected in " ".join(result.messages)
+
+
+def test_ir_v1_stem_handed_in_eval_mode_passes():
+    assert check_inception_resnet_v1_stem(ir_v1_stem().eval(), verbose=False).passed

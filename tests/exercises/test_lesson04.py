@@ -23,7 +23,7 @@ from inception_course.models.inception_v4 import (
     ReductionB,
     Stem,
 )
-from inception_course.models.layers import ConvBNReLU, InceptionBlock
+from inception_course.models.layers import ConvBNReLU, InceptionBlock, scale_channels
 
 
 class ReLUBeforeBN(nn.Module):
@@ -197,6 +197,8 @@ class Network(nn.Module):
         x = self.stages(x)
         if self.head == "max":
             x = x.amax((2, 3))
+        elif self.head == "squeeze":
+            x = x.mean((2, 3), keepdim=True).squeeze()  # also squeezes a batch of one
         elif self.head == "relu":
             x = torch.relu(x.mean((2, 3)) - 0.1)
         else:
@@ -207,18 +209,28 @@ class Network(nn.Module):
 
 
 def v4(num_classes, width, depths, *, filters="inception_v4", rb_width=None, p=0.2, head="avg", swap=False,
-       skip_rb=False, classes=None):
+       skip_rb=False, classes=None, same_input=False, features=None):
     stem = Stem(width=width)
-    c = stem.out_channels
-    ra = ReductionA(c, *REDUCTION_A_FILTERS[filters], width=width)
-    rb = ReductionB(ra.out_channels, rb_width or width)
-    blocks_a = [InceptionA(c, width) for _ in range(depths[0])]
-    blocks_b = [InceptionB(ra.out_channels, width) for _ in range(depths[1])]
+    blocks_a = stage(InceptionA, stem.out_channels, depths[0], width)
+    ra = ReductionA(blocks_a[-1].out_channels, *REDUCTION_A_FILTERS[filters], width=width)
+    blocks_b = stage(InceptionB, ra.out_channels, depths[1], width)
+    rb = ReductionB(blocks_b[-1].out_channels, rb_width or width)
     stages = [stem, *blocks_a, ra, *blocks_b] + ([] if skip_rb else [rb])
-    stages += [InceptionC(rb.out_channels, width) for _ in range(depths[2])]
+    blocks_c = stage(InceptionC, rb.out_channels, depths[2], width, same_input)
+    stages += blocks_c
     if swap:
         stages[1], stages[1 + depths[0]] = stages[1 + depths[0]], stages[1]
-    return Network(stages, rb.out_channels, classes or num_classes, p, head)
+    features = blocks_c[-1].out_channels if features is None else features(width)
+    return Network(stages, features, classes or num_classes, p, head)
+
+
+def stage(block, channels, depth, width, same_input=False):
+    """``depth`` blocks, each given the output depth of the one before (``same_input``: the stage's input depth)."""
+    blocks = []
+    for _ in range(depth):
+        blocks.append(block(channels, width))
+        channels = channels if same_input else blocks[-1].out_channels
+    return blocks
 
 
 def test_v4_solution_passes():
@@ -230,7 +242,7 @@ def test_v4_solution_passes():
     [
         (lambda k, w, d: v4(k, w, (1, 1, 1)), "parameters"),  # depths ignored
         (lambda k, w, d: v4(k, w, tuple(d)[::-1]), "parameters"),  # depths read backwards
-        (lambda k, w, d: v4(k, w, d, rb_width=1.0), "raised"),  # width forgotten in one block
+        (lambda k, w, d: v4(k, w, d, rb_width=1.0), "parameters"),  # width forgotten in one block
         (lambda k, w, d: v4(k, w, d, filters="inception_resnet_v1"), "parameters"),  # wrong k, l, m, n
         (lambda k, w, d: v4(k, w, d, swap=True), "raised"),  # Reduction-A before the A blocks
         (lambda k, w, d: v4(k, w, d, skip_rb=True), "raised"),
@@ -300,5 +312,108 @@ def test_solutions_pass():
 )
 def test_wrong_reduction_a_fails(student, expected):
     result = check_reduction_a(student, verbose=False)
+    assert not result.passed
+    assert expected in " ".join(result.messages)
+
+
+# Wrong answers that passed when every input had one size and one round width, inputs were not looked
+# at after the call, and the library's layers re-wrapped counted as the student's.
+
+class LibraryParts:
+    """A lookup the authorship check does not read into (a dict of classes)."""
+
+    classes = {"v4": InceptionV4, "reduction_a": ReductionA}
+
+
+class ClampsInPlace(nn.Module):
+    """Changes no value of a normal image, but changes its input in place."""
+
+    def forward(self, x):
+        return x.clamp_(-1e6, 1e6)
+
+
+class SquareOnly(nn.Module):
+    """Right branches, but the output is reshaped as if every grid were square."""
+
+    def __init__(self):
+        super().__init__()
+        self.branches = inception_a().branches
+
+    def forward(self, x):
+        out = torch.cat([branch(x) for branch in self.branches], dim=1)
+        return out.reshape(x.shape[0], -1, x.shape[3], x.shape[3])
+
+
+class ClearsInput(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = inception_a()
+
+    def forward(self, x):
+        out = self.block(x)
+        x.zero_()
+        return out
+
+
+@pytest.mark.parametrize(
+    "build, expected",
+    [
+        (SquareOnly, "(2, 384, 16, 10), in eval mode, your block raised"),
+        (ClearsInput, "changed its input in place (argument 1"),
+        (lambda: InceptionBlock(list(InceptionA(384).branches)), "made of layers taken from the library's own InceptionA"),
+    ],
+)
+def test_inception_a_wrong_answers_of_the_new_classes_fail(build, expected):
+    result = check_inception_a(build(), verbose=False)
+    assert not result.passed
+    assert expected in messages(result)
+
+
+def test_inception_a_handed_in_eval_mode_passes():
+    assert check_inception_a(inception_a().eval(), verbose=False).passed
+
+
+REDUCTION_A_LOOKUP = {48: (24, 28, 32, 48), 32: (24, 24, 32, 48), 40: (32, 32, 48, 48)}
+
+
+class RewrappedReductionA(InceptionBlock):
+    def __init__(self, *args):
+        super().__init__(list(LibraryParts.classes["reduction_a"](*args).branches))
+
+
+@pytest.mark.parametrize(
+    "student, expected",
+    [
+        (lambda c, k, l, m, n: reduction_a(c, k, l, m, n, pool=nn.MaxPool2d(3, stride=2, ceil_mode=True)),
+         "on an input of shape (1, 32, 18, 18)"),
+        (lambda c, k, l, m, n: reduction_a(c, *REDUCTION_A_LOOKUP.get(c, (24, 28, 32, 48))), "with made-up numbers"),
+        (RewrappedReductionA, "made of layers taken from the library's own ReductionA"),
+    ],
+)
+def test_reduction_a_wrong_answers_of_the_new_classes_fail(student, expected):
+    result = check_reduction_a(student, verbose=False)
+    assert not result.passed
+    assert expected in " ".join(result.messages)
+
+
+def rewrapped_v4(num_classes, width, depths):
+    library = LibraryParts.classes["v4"](num_classes, width, depths)
+    stages = [library.stem, *library.blocks_a, library.reduction_a, *library.blocks_b, library.reduction_b,
+              *library.blocks_c]
+    return Network(stages, library.fc.in_features, num_classes)
+
+
+@pytest.mark.parametrize(
+    "student, expected",
+    [
+        (lambda k, w, d: v4(k, w, d, same_input=True), "give each block the out_channels of the block before it"),
+        (lambda k, w, d: v4(k, w, d, features=lambda width: scale_channels(1536, width)), "raised RuntimeError: mat1"),
+        (lambda k, w, d: v4(k, w, d, head="squeeze"), "on a single image (eval mode) your network returns (10,)"),
+        (lambda k, w, d: nn.Sequential(ClampsInPlace(), v4(k, w, d)), "changed its input in place (argument 1"),
+        (rewrapped_v4, "made of layers taken from the library's own InceptionV4"),
+    ],
+)
+def test_v4_wrong_answers_of_the_new_classes_fail(student, expected):
+    result = check_inception_v4(student, verbose=False)
     assert not result.passed
     assert expected in " ".join(result.messages)

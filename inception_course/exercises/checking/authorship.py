@@ -11,8 +11,16 @@ Ready-made versions from other packages of what an exercise asks for (:data:`SHO
 batch-norm folding, timm's top-k accuracy, torchvision's five and ten crops) are refused by every
 checker, wherever the submission reaches them.
 
+The library's layers taken out of one of its blocks and wrapped again (``nn.Sequential(*StemV1().children())``,
+a class of the student's holding ``InceptionA(384).branches``) are found too: from the moment this
+module is imported (the lesson notebooks and the grader import the checkers first), every module
+placed inside an instance of a library class remembers that class (:data:`OWNERS`), together with
+the modules inside it, and keeps it through ``copy.deepcopy``. A module a library block held counts
+as that block's.
+
 This is a guard against handing in the answer, not a sandbox: code that builds names at run time
-(``getattr(module, "Incep" + "tionA")``) is not followed.
+(``getattr(module, "Incep" + "tionA")``) is not followed, though what it builds is still found by
+the mark above; a module built before the checkers were imported carries no mark.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import types
 from typing import Any, Iterable
 
 from torch import nn
+from torch.nn.modules.module import register_module_module_registration_hook
 
 from .result import Report
 
@@ -38,6 +47,8 @@ SHORTCUTS = (
 )
 DEPTH = 6
 _FOREIGN = ("site-packages", "dist-packages")
+#: The attribute in which a module keeps the library classes whose instances held it (a tuple).
+OWNERS = "_inception_course_owners"
 
 
 def _module_name(obj: Any) -> str:
@@ -91,6 +102,26 @@ def _children(obj: Any) -> Iterable[Any]:
         return
     if not isinstance(obj, type) and callable(obj):  # an instance of a student's class with __call__
         yield type(obj)
+
+
+def _note_owner(parent: nn.Module, name: str, child: nn.Module | None) -> None:
+    """PyTorch calls this whenever a module is placed inside another: when the parent is an
+    instance of a library class, mark the child and every module inside it with that class."""
+    owner = type(parent)
+    if child is None or not _module_name(owner).startswith(LIBRARY):
+        return
+    for module in child.modules():
+        owners = module.__dict__.get(OWNERS, ())
+        if owner not in owners:
+            module.__dict__[OWNERS] = (*owners, owner)
+
+
+register_module_module_registration_hook(_note_owner)
+
+
+def owners(module: nn.Module) -> tuple[type, ...]:
+    """The library classes whose instances held ``module`` (empty for a module only the student's code held)."""
+    return module.__dict__.get(OWNERS, ())
 
 
 def _code_names(code: types.CodeType) -> set[str]:
@@ -148,7 +179,7 @@ def library_parts(
     given: Iterable[Any] = (),
 ) -> list[str]:
     """The library classes and functions (and :data:`SHORTCUTS`) that ``submission`` is, contains,
-    subclasses or calls.
+    subclasses or calls, or whose instances held the modules it is made of.
 
     ``forbidden`` are module prefixes (``inception_course.exercises`` is always forbidden);
     ``allowed`` are objects from them the exercise lets the student use (``ConvBNReLU``);
@@ -156,6 +187,14 @@ def library_parts(
     which are not looked into. Returns qualified names such as
     ``inception_course.models.inception_v4.InceptionA``, sorted, without repeats.
     """
+    return sorted(_walk(submission, forbidden, allowed, given, follow_owners=True))
+
+
+def _walk(
+    submission: Any, forbidden: tuple[str, ...], allowed: Iterable[Any], given: Iterable[Any], follow_owners: bool
+) -> set[str]:
+    """The qualified names of the library parts reached from ``submission`` (see :func:`library_parts`);
+    with ``follow_owners`` also the classes whose instances held its modules."""
     prefixes = tuple(forbidden) + ALWAYS_FORBIDDEN
     allowed_ids = {id(obj) for obj in allowed}
     skip = {id(obj) for item in given for obj in (item.modules() if isinstance(item, nn.Module) else [item])}
@@ -172,10 +211,12 @@ def library_parts(
             if is_code and (_module_name(obj).startswith(prefixes) or _is_shortcut(obj)):
                 found.add(_qualified(obj))
                 continue
+            if follow_owners and isinstance(obj, nn.Module):
+                next_frontier.extend(owners(obj))
             if isinstance(obj, (nn.Module, functools.partial, types.MethodType)) or _is_students(obj):
                 next_frontier.extend(_children(obj))
         frontier = next_frontier
-    return sorted(found)
+    return found
 
 
 def refuse_library(
@@ -190,13 +231,22 @@ def refuse_library(
 
     ``write_instead`` completes the advice, e.g. ``"build the branches from ConvBNReLU"``.
     """
+    allowed, given = tuple(allowed), tuple(given)
     parts = library_parts(submission, forbidden, allowed, given)
     if not parts:
         return False
     names = ", ".join(part.rsplit(".", 1)[-1] for part in parts[:3])
+    where = parts[0].rsplit(".", 1)[0]
+    if not _walk(submission, forbidden, allowed, given, follow_owners=False):  # found only through OWNERS
+        report.fail(
+            f"your submission is made of layers taken from the library's own {names} (from {where}): wrapped"
+            " in a new container or class they are still the library's; the exercise is to write it yourself"
+            + (f"; {write_instead}" if write_instead else "")
+        )
+        return True
     whose = "the library's own implementation" if parts[0].startswith(LIBRARY) else "a ready-made implementation"
     report.fail(
-        f"your submission uses {whose} ({names}, from {parts[0].rsplit('.', 1)[0]}): the exercise is to"
+        f"your submission uses {whose} ({names}, from {where}): the exercise is to"
         " write it yourself" + (f"; {write_instead}" if write_instead else "")
     )
     return True

@@ -7,10 +7,16 @@ mode and in training mode, and if not, in which branch and layer does it first d
 failing step stops the comparison, since later steps would only repeat the same mistake in other
 words.
 
-Whole blocks go through :func:`compare_block` (with the branch and layer where they first differ)
+Whole blocks go through :func:`compare_block` (with the branch and layer where they first differ),
+:func:`compare_block_at_sizes` (then on inputs of other batch and grid sizes from :func:`sizes`)
 and :func:`compare_built_block` (plus the refusal of the library's parts and training mode); other
 modules (stems, heads: outputs of any shape) through :func:`compare_modules`. :func:`build` calls
 the class or builder function a student hands in.
+
+For functions: :func:`run` calls the student's code (with gradients for a loss), :class:`Untouched`
+tells whether it changed its inputs in place, :func:`gradient_problem` back-propagates a loss
+against the reference's, and :func:`as_number`, :func:`as_int`, :func:`as_bool` read an answer
+given as a Python or numpy scalar or a one-element tensor.
 """
 
 from __future__ import annotations
@@ -38,13 +44,56 @@ def shape_of(value: Any) -> str:
     return str(tuple(value.shape)) if isinstance(value, torch.Tensor) else type(value).__name__
 
 
-def run(module: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
-    """Call ``module(*args)`` without gradients; return ``(output, None)`` or ``(None, error)``."""
+def run(module: Callable[..., Any], *args: Any, grad: bool = False) -> tuple[Any, str | None]:
+    """Call ``module(*args)``, without gradients unless ``grad`` (a loss to back-propagate); return
+    ``(output, None)`` or ``(None, error)``."""
     try:
-        with torch.no_grad():
+        with torch.set_grad_enabled(grad):
             return module(*args), None
     except Exception as error:  # noqa: BLE001 - any error in student code becomes a message
         return None, f"{type(error).__name__}: {error}"
+
+
+class Untouched:
+    """Copies of the tensors in a call's arguments (inside tuples, lists and dicts too), to tell
+    afterwards whether the call changed one in place: its values, or PyTorch's count of in-place
+    operations on it (``x.relu_()`` on an all-positive tensor changes no value but is still caught).
+
+    >>> inputs = Untouched(x, labels); output, error = run(student_fn, x, labels); inputs.changed()
+    """
+
+    def __init__(self, *args: Any) -> None:
+        self.tensors = [(where, t, t.detach().clone(), t._version) for where, t in _tensors(args, "argument")]
+
+    def changed(self) -> str | None:
+        """Which input was changed, in words (``"argument 1[0], a tensor of shape (4, 5)"``), or ``None``."""
+        for where, tensor, copy, version in self.tensors:
+            if tensor._version != version or not torch.equal(tensor.detach(), copy):
+                return f"{where}, a tensor of shape {tuple(tensor.shape)}"
+        return None
+
+
+IN_PLACE = (
+    "leave the input as it is and compute new tensors (no x.add_(...), x += ..., x[...] = ... or"
+    " inplace=True applied to the input: the caller may still need it)"
+)
+
+
+def _tensors(value: Any, where: str) -> list[tuple[str, torch.Tensor]]:
+    """Every tensor in ``value`` (a tuple of arguments at the top), with where it is."""
+    if isinstance(value, torch.Tensor):
+        return [(where, value)]
+    if isinstance(value, (tuple, list)):
+        items = enumerate(value)
+    elif isinstance(value, dict):
+        items = value.items()
+    else:
+        return []
+    found = []
+    for key, item in items:
+        name = f"{where} {key + 1}" if where == "argument" else f"{where}[{key!r}]"
+        found += _tensors(item, name)
+    return found
 
 
 def randomize_batchnorm(module: nn.Module, seed: int = 0) -> None:
@@ -133,7 +182,8 @@ def _pool_mismatch(student: nn.Module, reference: nn.Module) -> str | None:
     return None
 
 
-def _differs(output: Any, expected: torch.Tensor) -> bool:
+def differs(output: Any, expected: torch.Tensor) -> bool:
+    """Whether ``output`` is not a tensor of ``expected``'s shape and values (to a float tolerance)."""
     return not (
         isinstance(output, torch.Tensor)
         and output.shape == expected.shape
@@ -160,7 +210,7 @@ def locate_difference(student: nn.Module, reference: nn.Module, x: torch.Tensor)
         output, error = run(branch, x)
         torch.manual_seed(0)
         expected, _ = run(expected_branch, x)
-        if error is None and not _differs(output, expected):
+        if error is None and not differs(output, expected):
             continue
         where = f"branch {index} ({summary[index]})"
         layers, expected_layers = _layers(branch), _layers(expected_branch)
@@ -172,7 +222,7 @@ def locate_difference(student: nn.Module, reference: nn.Module, x: torch.Tensor)
             h, error = run(layer, h)
             torch.manual_seed(0)
             expected_h, _ = run(expected_layer, expected_h)
-            if error is not None or _differs(h, expected_h):
+            if error is not None or differs(h, expected_h):
                 return f"{where}, layer {step} ({type(layer).__name__})"
         return where
     return ""
@@ -202,7 +252,11 @@ def compare_block(
     student.eval()
     reference.eval()
     expected, _ = run(reference, x)
+    inputs = Untouched(x)
     output, error = run(student, x)
+    if error is None and inputs.changed():
+        report.fail(f"your block changed its input in place ({inputs.changed()}): {IN_PLACE}")
+        return
     if error is not None:
         hint = ""
         if "Sizes of tensors must match" in error:
@@ -275,7 +329,7 @@ def compare_block(
         if error is not None:
             report.fail(f"in {mode} mode, with the reference's weights copied in, your block raised {error}")
             return
-        if _differs(output, expected):
+        if differs(output, expected):
             if not isinstance(output, torch.Tensor) or output.shape != expected.shape:
                 report.fail(f"in {mode} mode your block returned {shape_of(output)}, expected {shape_of(expected)}")
                 return
@@ -301,33 +355,66 @@ def compare_block(
 
 
 
-def compare_block_at_two_sizes(report: Report, student: nn.Module, reference: nn.Module, input_shape: tuple[int, ...]) -> None:
-    """:func:`compare_block` on ``input_shape``, then - weights already copied - on one smaller image, so that
-    nothing in the block may depend on the batch or grid size it was first tried on."""
+def sizes(seed: int, count: int, low: int, high: int) -> list[tuple[int, int, int]]:
+    """``count`` settings ``(batch, height, width)`` drawn with a generator seeded by ``seed`` (the
+    same each call, so a result can be reproduced): batch sizes 1, 2, 3 in turn, odd and even
+    heights in turn, from ``low`` to ``high``, and every grid after the first one not square."""
+    generator = torch.Generator().manual_seed(seed)
+
+    def draw(parity: int | None = None) -> int:
+        while True:
+            value = int(torch.randint(low, high + 1, (1,), generator=generator))
+            if parity is None or value % 2 == parity:
+                return value
+
+    settings = []
+    for index in range(count):
+        height = draw(parity=(index + 1) % 2)
+        width = height if index == 0 else draw()
+        while index and width == height:
+            width = draw()
+        settings.append((1 + index % 3, height, width))
+    return settings
+
+
+def compare_block_at_sizes(
+    report: Report, student: nn.Module, reference: nn.Module, input_shape: tuple[int, ...], seed: int = 0
+) -> None:
+    """:func:`compare_block` on ``input_shape`` (the paper's), then - weights already copied - on
+    three smaller inputs from :func:`sizes` (batch sizes 1 to 3, odd and even, non-square grids),
+    in eval and in training mode, so that nothing in the block may depend on the batch or grid size."""
     randomize_batchnorm(reference)
-    generator = torch.Generator().manual_seed(1)
+    generator = torch.Generator().manual_seed(seed)
     compare_block(report, student, reference, torch.randn(*input_shape, generator=generator))
     if report.failed:
         return
-    small = torch.randn(1, input_shape[1], 9, 9, generator=generator)
-    student.eval()
+    for batch, height, width in sizes(seed, 3, 7, 16):
+        x = torch.randn(batch, input_shape[1], height, width, generator=generator)
+        for mode in ("eval", "train"):
+            expected, _ = same_random_forward(reference, x, train=mode == "train")
+            output, error = same_random_forward(student, x, train=mode == "train")
+            if error is not None or differs(output, expected):
+                got = f"raised {error}" if error else f"returned {shape_of(output)}" + (
+                    " with other values" if shape_of(output) == shape_of(expected) else "")
+                report.fail(
+                    f"on an input of shape {shape_of(x)}, in {mode} mode, your block {got} where the reference's output"
+                    f" is {shape_of(expected)}: nothing in it may depend on the batch size or grid size"
+                    f" {tuple(input_shape)} it was first tried on (odd and even, square or not)"
+                )
+                break
+        if report.failed:
+            break
     reference.eval()
-    output, error = run(student, small)
-    expected, _ = run(reference, small)
-    if error is not None or not isinstance(output, torch.Tensor) or output.shape != expected.shape \
-            or not torch.allclose(output, expected, rtol=1e-4, atol=1e-5):
-        report.fail(
-            f"on one {shape_of(small)} image your block " + (f"raised {error}" if error else f"returned {shape_of(output)}"
-            f" where the reference's output is {shape_of(expected)}") + ": nothing in it may depend on the"
-            f" batch size or grid size {tuple(input_shape)} it was first tried on"
-        )
-        return
-    report.ok(f"the same output on one {shape_of(small)} image")
+    student.eval()
+    if not report.failed:
+        report.ok("the same outputs on inputs of other batch and grid sizes: "
+                  + ", ".join(f"{b}x{h}x{w}" for b, h, w in sizes(seed, 3, 7, 16)))
 
-def same_random_forward(module: nn.Module, x: torch.Tensor, seed: int = 0) -> tuple[Any, str | None]:
-    """``module(x)`` in training mode with the random generator at ``seed`` (dropout masks then
-    coincide between two modules that draw the same random numbers in the same order)."""
-    module.train()
+
+def same_random_forward(module: nn.Module, x: torch.Tensor, seed: int = 0, train: bool = True) -> tuple[Any, str | None]:
+    """``module(x)`` in training mode (or eval mode) with the random generator at ``seed`` (dropout masks
+    then coincide between two modules that draw the same random numbers in the same order)."""
+    module.train(train)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return run(module, x)
@@ -396,9 +483,13 @@ def compare_modules(report: Report, student: nn.Module, reference: nn.Module, x:
     student.eval()
     reference.eval()
     expected, _ = run(reference, x)
+    inputs = Untouched(x)
     output, error = run(student, x)
     if error is not None:
         report.fail(f"calling your {what} on an input of shape {tuple(x.shape)} raised {error}")
+        return
+    if inputs.changed():
+        report.fail(f"your {what} changed its input in place ({inputs.changed()}): {IN_PLACE}")
         return
     if not isinstance(output, torch.Tensor) or output.shape != expected.shape:
         got = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__
@@ -451,4 +542,43 @@ def as_bool(value: Any) -> bool | None:
         return bool(value.item()) if value.numel() == 1 and value.dtype == torch.bool else None
     if _is_bool(value):
         return bool(value)
+    return None
+
+
+def as_int(value: Any) -> int | None:
+    """A whole number (Python's, numpy's ``int64`` and kin, or a one-element integer tensor) as an
+    int; ``None`` for anything else, booleans and floats included."""
+    if isinstance(value, torch.Tensor):
+        whole = value.numel() == 1 and not value.is_floating_point() and not value.is_complex()
+        value = value.item() if whole and value.dtype != torch.bool else None
+    if value is None or _is_bool(value) or not isinstance(value, numbers.Integral):
+        return None
+    return int(value)
+
+
+def gradient_problem(answer: torch.Tensor, expected: torch.Tensor, inputs: dict[str, torch.Tensor]) -> str | None:
+    """Back-propagate the student's loss ``answer`` and the reference loss ``expected`` (same value)
+    to ``inputs`` (``{name: leaf tensor that requires grad}``); the first difference in words, or
+    ``None``. A loss rebuilt from a number (``torch.tensor(loss.item())``) has no gradient at all."""
+    if not answer.requires_grad:
+        return (
+            "your loss has the right value but carries no gradient back to the logits, so training could not"
+            " use it: compute it from the logits with torch operations, without .item(), .detach(), .data or"
+            " torch.tensor(...) on the way"
+        )
+    tensors = list(inputs.values())
+    wanted = torch.autograd.grad(expected, tensors, allow_unused=True, retain_graph=True)
+    try:
+        got = torch.autograd.grad(answer.sum(), tensors, allow_unused=True)
+    except Exception as error:  # noqa: BLE001 - student code in the graph
+        return f"back-propagating your loss raised {type(error).__name__}: {error}"
+    for name, tensor, mine, theirs in zip(inputs, tensors, got, wanted):
+        mine = torch.zeros_like(tensor) if mine is None else mine
+        theirs = torch.zeros_like(tensor) if theirs is None else theirs
+        if not torch.allclose(mine, theirs, rtol=1e-4, atol=1e-6):
+            return (
+                f"your loss has the right value but the wrong gradient with respect to {name} (largest difference"
+                f" {(mine - theirs).abs().max().item():.3g}): part of it is cut off from the graph (.detach(),"
+                " .item(), .data, a tensor rebuilt from numbers) or computed in a way that only matches in value"
+            )
     return None

@@ -21,15 +21,33 @@ from ...models import inception_resnet as ir
 from ...models import inception_v4 as v4
 from ...models.layers import ResidualInceptionBlock
 from .authorship import refuse_library
-from .compare import compare_training_mode, copy_state_in_order, count_parameters, randomize_batchnorm, run
+from .compare import (
+    IN_PLACE,
+    Untouched,
+    compare_training_mode,
+    copy_state_in_order,
+    count_parameters,
+    differs,
+    randomize_batchnorm,
+    run,
+    shape_of,
+)
 from .result import Report
 
 BLOCK_TYPES = (
     v4.Stem, v4.InceptionA, v4.InceptionB, v4.InceptionC, v4.ReductionA, v4.ReductionB, ir.StemV1,
     ir.InceptionResNetA, ir.InceptionResNetB, ir.InceptionResNetC, ir.InceptionResNetReductionB,
 )
-#: (num_classes, width, depths, image size): narrow and shallow, so that a check takes a second.
-CASES = ((10, 0.125, (1, 1, 1), 75), (7, 0.125, (1, 2, 3), 107))  # 107 px: a 2x2 last grid; depths not a palindrome
+#: (num_classes, width, depths, image size, batch size): narrow and shallow, so that a check takes a
+#: second. Width 0.2 is not round: a block's real width (the sum of its scaled branches, 306 for
+#: Inception-C) differs from the nominal one scaled (1536 * 0.2 = 307); the depths are no palindrome;
+#: the images odd and even (108 px leaves a 2x2 last grid); batch sizes 3 and 2 (a network in
+#: training mode needs two images), then one image in eval mode.
+CASES = ((10, 0.125, (1, 1, 1), 75, 3), (7, 0.2, (1, 2, 3), 108, 2))
+WIDTH_HINT = (
+    "; at a width that is not round a block's output depth can differ from its input depth by one (each"
+    " branch's width is rounded): give each block the out_channels of the block before it"
+)
 STAGES = ("stem", "blocks_a", "reduction_a", "blocks_b", "reduction_b", "blocks_c")
 
 
@@ -95,14 +113,15 @@ def compare_network(
 ) -> None:
     """Build ``student_fn(num_classes, width, depths)`` for each of :data:`CASES` and compare it with
     ``reference_fn``'s network: the parts used (only ``allowed``), logits shape, parameters (with the
-    first block that differs), the reference's weights copied in, logits in eval and training mode."""
+    first block that differs), the reference's weights copied in, the input left as it was, logits in
+    eval and training mode."""
     if isinstance(student_fn, nn.Module) or not callable(student_fn):
         report.fail(f"pass your function build(num_classes, width, depths) (not a built network), got {type(student_fn).__name__}")
         return
     if refuse_library(report, student_fn, allowed=allowed, write_instead=f"assemble {what} from its stem and blocks"):
         return
-    for num_classes, width, depths, size in CASES:
-        case = f"build({num_classes}, width={width}, depths={depths}) on {size} px images"
+    for num_classes, width, depths, size, batch in CASES:
+        case = f"build({num_classes}, width={width}, depths={depths}) on {batch} image(s) of {size} px"
         torch.manual_seed(0)
         student, error = run(student_fn, num_classes, width, depths)
         if error is not None:
@@ -118,11 +137,16 @@ def compare_network(
         _randomize_residual_biases(reference)
         reference.eval()
         student.eval()
-        x = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(1))
+        x = torch.randn(batch, 3, size, size, generator=torch.Generator().manual_seed(1))
         expected, _ = run(reference, x)
+        inputs = Untouched(x)
         output, error = run(student, x)
         if error is not None:
-            report.fail(f"{case}: calling your network raised {error}{_stage_hint(reference, x)}")
+            hint = WIDTH_HINT if "channels" in error and width != CASES[0][1] else ""
+            report.fail(f"{case}: calling your network raised {error}{hint}{_stage_hint(reference, x)}")
+            return
+        if inputs.changed():
+            report.fail(f"{case}: your network changed its input in place ({inputs.changed()}): {IN_PLACE}")
             return
         if not isinstance(output, torch.Tensor) or output.shape != expected.shape:
             got = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__
@@ -147,11 +171,19 @@ def compare_network(
                 " residual scales (Inception-ResNet)" + _stage_hint(reference, x)
             )
             return
+        single, error = run(student.eval(), x[:1])
+        if error is not None or not isinstance(single, torch.Tensor) or differs(single, expected[:1]):
+            got = f"raised {error}" if error is not None else f"returns {shape_of(single)}"
+            report.fail(
+                f"{case}: on a single image (eval mode) your network {got} where the reference's logits are"
+                f" {shape_of(expected[:1])}: nothing may depend on the batch size (x.squeeze() also drops a batch of one)"
+            )
+            return
         compare_training_mode(report, student, reference, x)
         if report.failed:
             report.messages[-1] = f"{case}: " + report.messages[-1] + " (the network has one dropout, before fc)"
             return
-        report.ok(f"{case}: the same logits as the library's network, in eval and in training mode")
+        report.ok(f"{case}: the same logits as the library's network, in eval and in training mode, and on one image")
 
 
 def _randomize_residual_biases(model: nn.Module) -> None:

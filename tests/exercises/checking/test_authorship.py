@@ -1,14 +1,16 @@
 """library_parts / refuse_library: the library's own code is found however it is handed in
 (instance, subclass, deep wrapper, borrowed method, helper function, closure, partial, local
-import), while the parts an exercise allows and the objects a checker hands in are not."""
+import, its layers re-wrapped), while the parts an exercise allows and the objects a checker hands
+in are not."""
 
+import copy
 import functools
 
 import torch
 from torch import nn
 
 import inception_course as ic
-from inception_course.exercises.checking.authorship import library_parts, refuse_library
+from inception_course.exercises.checking.authorship import library_parts, owners, refuse_library
 from inception_course.exercises.checking.result import Report
 from inception_course.experiments.activations import activation_statistics, measured_blocks
 from inception_course.models.inception_v4 import InceptionA
@@ -81,3 +83,37 @@ def test_refusal_message_names_the_part_and_what_to_do():
         " inception_course.models.inception_v4): the exercise is to write it yourself; build it from ConvBNReLU"
     ]
     assert not refuse_library(Report("y"), torch.nn.Conv2d(1, 1, 1))
+
+
+class Mine(nn.Module):
+    """A student's own class around whatever it is given."""
+
+    def __init__(self, *parts):
+        super().__init__()
+        self.parts = nn.ModuleList(parts)
+
+
+def test_library_layers_re_wrapped_are_found_and_named_as_such():
+    from inception_course.models.inception_resnet import StemV1
+
+    rewrapped = [
+        nn.Sequential(*StemV1().children()),
+        copy.deepcopy(nn.Sequential(*StemV1().children())),  # the mark survives a deep copy
+        Mine(*InceptionA(384).branches),
+        InceptionBlock(list(InceptionA(384).branches)),
+    ]
+    for submission in rewrapped:
+        assert library_parts(submission, allowed=PARTS) != [], submission
+        report = Report("x")
+        assert refuse_library(report, submission, allowed=PARTS)
+        assert report.messages[0].startswith("your submission is made of layers taken from the library's own")
+        assert "wrapped in a new container or class they are still the library's" in report.messages[0]
+
+
+def test_a_student_s_own_modules_and_allowed_blocks_carry_no_foreign_mark():
+    own = InceptionBlock([ConvBNReLU(3, 4, 1), nn.Sequential(nn.MaxPool2d(3, 1, 1), ConvBNReLU(3, 4, 1))])
+    assert library_parts(Mine(*own.branches), allowed=PARTS) == []  # held by an allowed InceptionBlock: fine
+    assert owners(nn.Conv2d(1, 1, 1)) == ()
+    assert InceptionA in owners(InceptionA(8).branches[0])
+    given = InceptionA(8).branches
+    assert library_parts(Mine(*given), allowed=PARTS, given=[given]) == []  # what a checker hands in is not the student's
