@@ -200,19 +200,25 @@ if (node) node.click();
 return !!node;"""))
 
 
-def choose_pair(driver, cell: int, step: int) -> bool:
-    """Pick another entry in the cell's first drop-down, as a student would (fires 'change')."""
+def choose_next_option(driver, cell: int) -> bool:
+    """Pick the next entry of the cell's first drop-down (lesson 8: the pair; 6: the model), as a student would."""
     return bool(driver.execute_script(NOTEBOOK + f"""
 const select = panel.content.widgets[{cell}].node.querySelector('select:not([multiple])');
 if (!select) return false;
-select.selectedIndex = (select.selectedIndex + {step}) % select.options.length;
+select.selectedIndex = (select.selectedIndex + 1) % select.options.length;
 select.dispatchEvent(new Event('change', {{bubbles: true}}));
 return true;"""))
 
 
-def wait_idle(driver, timeout: float) -> None:
-    wait_for(driver, NOTEBOOK + "return panel.sessionContext.session.kernel.status === 'idle';", timeout, "the kernel")
-    time.sleep(2)
+def settle(driver, timeout: float, quiet: int = 3) -> None:
+    """Wait until the kernel has been idle for ``quiet`` polls in a row (a click reaches it after a moment)."""
+    idle = NOTEBOOK + "return panel.sessionContext.session.kernel.status === 'idle';"
+    deadline, calm = time.monotonic() + timeout, 0
+    while calm < quiet:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the kernel was still busy after {timeout:.0f} s")
+        time.sleep(1)
+        calm = calm + 1 if driver.execute_script(idle) else 0
 
 
 def check(args: argparse.Namespace) -> dict:
@@ -240,17 +246,17 @@ def check(args: argparse.Namespace) -> dict:
             report["steps"]["ran"] = screenshot_cells(driver, watched, args.out, f"{prefix}-1-ran")
             for cell in widget_cells:  # use each widget as a student would
                 if args.train and click_in_cell(driver, cell, "button", "Train"):
-                    time.sleep(2)
-                    wait_idle(driver, args.timeout)
-                if choose_pair(driver, cell, 1):
-                    wait_idle(driver, 120)
-                report["steps"]["used"] = screenshot_cells(driver, widget_cells, args.out, f"{prefix}-2-used")
+                    settle(driver, args.timeout)
+                    report["steps"]["trained"] = screenshot_cells(driver, [cell], args.out, f"{prefix}-2-trained")
+                if choose_next_option(driver, cell):
+                    settle(driver, 120)
+            report["steps"]["used"] = screenshot_cells(driver, widget_cells, args.out, f"{prefix}-3-used")
             logs += [f"[before reload] {e['level']} {e['message']}" for e in console(driver)]
             driver.execute_script(NOTEBOOK + "return window.jupyterapp.commands.execute('docmanager:save');")
             time.sleep(3)
             driver.refresh()
             open_notebook(driver, base, args.ui, source.name, token)
-            report["steps"]["reloaded"] = screenshot_cells(driver, watched, args.out, f"{prefix}-3-reloaded")
+            report["steps"]["reloaded"] = screenshot_cells(driver, watched, args.out, f"{prefix}-4-reloaded")
             report["dead_widgets_after_reload"] = driver.execute_script(DEAD)
             logs += [f"[after reload] {e['level']} {e['message']}" for e in console(driver)]
     (args.out / "console.log").write_text("\n".join(logs) + "\n")
