@@ -47,6 +47,8 @@ LESSONS = ROOT / "lessons"
 # cells worth a screenshot: those that show a widget or train (and so show progress)
 WATCHED = ("_explorer(", "run_pair(", "run_scaling_experiment(")
 DEAD_WIDGET = "Error displaying widget"
+# errors of the front end itself, logged on an empty notebook too (Notebook 7.6.5 with JupyterLab 4.6.6)
+FRONT_END_NOISE = ("Cannot read properties of undefined (reading 'schema')",)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -82,10 +84,12 @@ def free_port() -> int:
 def jupyter_server(ui: str, folder: Path, port: int, token: str, log_path: Path):
     """A Jupyter server over ``folder`` (fast mode, this checkout's code first on the path), logging to
     ``log_path``; stopped on exit."""
-    settings = folder / ".settings" / "@jupyterlab" / "notebook-extension"
-    settings.mkdir(parents=True)
-    # every cell in the page (no windowing), so each can be found and screenshotted
-    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    # every cell in the page (no windowing), so each can be found and screenshotted; no news pop-up over them
+    for plugin, value in (("notebook-extension/tracker", {"windowingMode": "none"}),
+                          ("apputils-extension/notification", {"fetchNews": "false"})):
+        path = folder / ".settings" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value))
     app = "LabApp" if ui == "lab" else "JupyterNotebookApp"
     command = [
         sys.executable, "-m", "jupyter", ui, "--no-browser", f"--port={port}", "--ip=127.0.0.1",
@@ -122,7 +126,7 @@ def chromium():
     from selenium import webdriver
 
     options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1600"):
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,2400"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # the system's chromedriver when there is one (else Selenium Manager fetches one: internet needed)
@@ -176,14 +180,20 @@ def screenshot_cells(driver, cells: list[int], out: Path, prefix: str) -> list[s
 
     names = []
     for index in cells:
-        driver.execute_script(NOTEBOOK + f"""
+        wait_for(driver, NOTEBOOK + f"""
 const node = panel.content.widgets[{index}].node;
 document.querySelectorAll('[data-browser-check]').forEach(n => n.removeAttribute('data-browser-check'));
-node.setAttribute('data-browser-check', 'cell'); node.scrollIntoView({{block: 'start'}});""")
+node.setAttribute('data-browser-check', 'cell');
+if (!node.isConnected) panel.content.scrollToItem({index});  // a windowed notebook draws cells near the view only
+else node.scrollIntoView({{block: 'start'}});
+return node.isConnected;""", 30, f"cell {index} to be drawn")
         time.sleep(1)
         name = f"{prefix}-cell{index}.png"
-        driver.find_element(By.CSS_SELECTOR, "[data-browser-check]").screenshot(str(out / name))
-        names.append(name)
+        cell = driver.find_element(By.CSS_SELECTOR, "[data-browser-check]")
+        cell.screenshot(str(out / name))
+        # a drawn figure is an <img> of some height: a blank output shows as 0 here
+        figures = driver.execute_script("return [...arguments[0].querySelectorAll('img')].filter(i => i.naturalHeight > 0).length", cell)
+        names.append(f"{name} ({figures} figures)")
     return names
 
 
@@ -210,24 +220,53 @@ select.dispatchEvent(new Event('change', {{bubbles: true}}));
 return true;"""))
 
 
-def settle(driver, timeout: float, quiet: int = 3) -> None:
-    """Wait until the kernel has been idle for ``quiet`` polls in a row (a click reaches it after a moment)."""
-    idle = NOTEBOOK + "return panel.sessionContext.session.kernel.status === 'idle';"
-    deadline, calm = time.monotonic() + timeout, 0
-    while calm < quiet:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the kernel was still busy after {timeout:.0f} s")
-        time.sleep(1)
-        calm = calm + 1 if driver.execute_script(idle) else 0
+def settle(driver, timeout: float) -> None:
+    """Wait until the kernel has handled what the page sent it (a click, a choice): the kernel answers
+    its requests in order, so the reply to an empty request sent now comes after them."""
+    driver.set_script_timeout(timeout)
+    answer = driver.execute_async_script(NOTEBOOK + """
+const done = arguments[arguments.length - 1];
+panel.sessionContext.session.kernel.requestExecute({code: '', silent: true, store_history: false})
+    .done.then(() => done(true), error => done(String(error)));""")
+    if answer is not True:
+        raise RuntimeError(f"the kernel did not answer: {answer}")
+    time.sleep(5)  # outputs come on another channel than the reply: let them arrive and be drawn
+
+
+def drive(driver, base: str, token: str, args: argparse.Namespace, name: str, watched: list[int],
+          widget_cells: list[int], report: dict, logs: list[str]) -> None:
+    """Run the lesson, use its widgets, save, reload; screenshots and console lines into ``report``/``logs``."""
+    prefix = f"{name[:2]}-{args.ui}"
+    open_notebook(driver, base, args.ui, name, token)
+    driver.execute_script(NOTEBOOK + "window.jupyterapp.commands.execute('notebook:run-all-cells');")
+    started = time.monotonic()
+    finished = wait_for(driver, FINISHED, args.timeout, "the lesson to run")
+    report["run_seconds"] = round(time.monotonic() - started)
+    report["failed_cell"] = finished["failed"]
+    report["steps"]["ran"] = screenshot_cells(driver, watched, args.out, f"{prefix}-1-ran")
+    for cell in widget_cells:  # use each widget as a student would
+        if args.train and click_in_cell(driver, cell, "button", "Train"):
+            settle(driver, args.timeout)
+            report["steps"]["trained"] = screenshot_cells(driver, [cell], args.out, f"{prefix}-2-trained")
+        if choose_next_option(driver, cell):
+            settle(driver, 120)
+    report["steps"]["used"] = screenshot_cells(driver, widget_cells, args.out, f"{prefix}-3-used")
+    logs += [f"[before reload] {e['level']} {e['message']}" for e in console(driver)]
+    driver.execute_script(NOTEBOOK + "return window.jupyterapp.commands.execute('docmanager:save');")
+    time.sleep(3)
+    open_notebook(driver, base, args.ui, name, token)  # loading the page again: a reload
+    report["steps"]["reloaded"] = screenshot_cells(driver, watched, args.out, f"{prefix}-4-reloaded")
+    report["dead_widgets_after_reload"] = driver.execute_script(DEAD)
+    logs += [f"[after reload] {e['level']} {e['message']}" for e in console(driver)]
 
 
 def check(args: argparse.Namespace) -> dict:
+    """Check one lesson; returns the report (also written to ``args.out``)."""
     source = lesson_path(args.lesson)
     args.out.mkdir(parents=True, exist_ok=True)
     notebook = nbformat.read(source, as_version=4)
     watched = [i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and any(w in c.source for w in WATCHED)]
     widget_cells = [i for i in watched if "_explorer(" in notebook.cells[i].source]
-    prefix = f"{source.stem[:2]}-{args.ui}"
     report: dict = {"lesson": source.name, "ui": args.ui, "cells": watched, "steps": {}}
     logs: list[str] = []
     token = secrets.token_hex(16)
@@ -237,32 +276,18 @@ def check(args: argparse.Namespace) -> dict:
         if (source.parent / "figures").is_dir():
             shutil.copytree(source.parent / "figures", folder / "figures")
         with jupyter_server(args.ui, folder, free_port(), token, args.out / "server.log") as base, chromium() as driver:
-            open_notebook(driver, base, args.ui, source.name, token)
-            driver.execute_script(NOTEBOOK + "window.jupyterapp.commands.execute('notebook:run-all-cells');")
-            started = time.monotonic()
-            finished = wait_for(driver, FINISHED, args.timeout, "the lesson to run")
-            report["run_seconds"] = round(time.monotonic() - started)
-            report["failed_cell"] = finished["failed"]
-            report["steps"]["ran"] = screenshot_cells(driver, watched, args.out, f"{prefix}-1-ran")
-            for cell in widget_cells:  # use each widget as a student would
-                if args.train and click_in_cell(driver, cell, "button", "Train"):
-                    settle(driver, args.timeout)
-                    report["steps"]["trained"] = screenshot_cells(driver, [cell], args.out, f"{prefix}-2-trained")
-                if choose_next_option(driver, cell):
-                    settle(driver, 120)
-            report["steps"]["used"] = screenshot_cells(driver, widget_cells, args.out, f"{prefix}-3-used")
-            logs += [f"[before reload] {e['level']} {e['message']}" for e in console(driver)]
-            driver.execute_script(NOTEBOOK + "return window.jupyterapp.commands.execute('docmanager:save');")
-            time.sleep(3)
-            driver.refresh()
-            open_notebook(driver, base, args.ui, source.name, token)
-            report["steps"]["reloaded"] = screenshot_cells(driver, watched, args.out, f"{prefix}-4-reloaded")
-            report["dead_widgets_after_reload"] = driver.execute_script(DEAD)
-            logs += [f"[after reload] {e['level']} {e['message']}" for e in console(driver)]
+            try:
+                drive(driver, base, token, args, source.name, watched, widget_cells, report, logs)
+            except Exception:
+                driver.save_screenshot(str(args.out / "failure.png"))  # what the page showed when it went wrong
+                (args.out / "console.log").write_text("\n".join(logs + [f"{e['level']} {e['message']}" for e in console(driver)]) + "\n")
+                raise
     (args.out / "console.log").write_text("\n".join(logs) + "\n")
     offline = [line for line in logs if "net::ERR_NAME_NOT_RESOLVED" in line or "net::ERR_INTERNET_DISCONNECTED" in line]
     report["offline"] = offline  # e.g. the Colab badge without internet: not the lesson's fault
-    report["console_errors"] = [line for line in logs if " SEVERE " in line and line not in offline]
+    known = [line for line in logs if any(noise in line for noise in FRONT_END_NOISE)]
+    report["front_end_noise"] = known
+    report["console_errors"] = [line for line in logs if " SEVERE " in line and line not in offline + known]
     (args.out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
 
