@@ -27,6 +27,7 @@ One lesson at a time; the server and the browser are closed at the end, even aft
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import secrets
@@ -47,6 +48,7 @@ LESSONS = ROOT / "lessons"
 # cells worth a screenshot: those that show a widget or train (and so show progress)
 WATCHED = ("_explorer(", "run_pair(", "run_scaling_experiment(")
 DEAD_WIDGET = "Error displaying widget"
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
 # errors of the front end itself, logged on an empty notebook too (Notebook 7.6.5 with JupyterLab 4.6.6)
 FRONT_END_NOISE = ("Cannot read properties of undefined (reading 'schema')",)
 
@@ -66,11 +68,11 @@ def lesson_path(lesson: str) -> Path:
     if lesson.isdigit():
         found = sorted(LESSONS.glob(f"{int(lesson):02d}_*.ipynb"))
         if not found:
-            raise SystemExit(f"error: no lesson {lesson} in {LESSONS}; give a number 0-9 or a notebook path")
+            raise ValueError(f"no lesson {lesson} in {LESSONS}; give a number 0-9 or a notebook path")
         return found[0]
     path = Path(lesson)
     if path.suffix != ".ipynb" or not path.is_file():
-        raise SystemExit(f"error: {lesson} is not a notebook; give a lesson number or an .ipynb path")
+        raise ValueError(f"{lesson} is not a notebook; give a lesson number or an .ipynb path")
     return path
 
 
@@ -292,12 +294,24 @@ def check(args: argparse.Namespace) -> dict:
     return report
 
 
+def missing_tools() -> str | None:
+    """What to install before a check can run, or None."""
+    if importlib.util.find_spec("selenium") is None:
+        return "selenium is missing; pip install selenium"
+    if not any(shutil.which(name) for name in BROWSERS):
+        return "no Chromium found; apt-get install chromium chromium-driver (or install Google Chrome)"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        import selenium  # noqa: F401
-    except ImportError:
-        print("error: selenium is missing; pip install selenium (and apt-get install chromium chromium-driver)", file=sys.stderr)
+        lesson_path(args.lesson)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if missing := missing_tools():
+        print(f"error: {missing}", file=sys.stderr)
         return 2
     report = check(args)
     print(json.dumps({k: v for k, v in report.items() if k != "steps"}, indent=2))
