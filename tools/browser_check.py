@@ -7,14 +7,18 @@ a token over a temporary copy of one lesson, runs the lesson in fast mode
 (``INCEPTION_COURSE_FAST=1``), screenshots the widget and training cells, uses the widget the way a
 student would, saves, reloads the page and screenshots again. It writes, to the folder given:
 
-* ``<lesson>-<ui>-<step>-cell<N>.png``: the cells that train or show a widget, after running and
-  after the reload;
+* ``<lesson>-<ui>-<step>-cell<N>.png``: the cells that train or show a widget, after running (1),
+  after the widget's button trained (2, with ``--train``), after using the widget (3) and after
+  the reload (4);
 * ``console.log``: the browser console, before and after the reload;
 * ``server.log``: the Jupyter server's log;
-* ``report.json``: the console errors and, per step, the cells that show "Error displaying widget".
+* ``report.json``: the screenshots with the number of figures drawn in each, the console errors
+  (apart from resources offline and the front end's own noise), the cells that show "Error
+  displaying widget" after the reload, and the cell that failed, if one did;
+* ``failure.png``: the page when the check itself went wrong.
 
-It exits 1 when the browser logged an error or a reloaded cell shows a dead widget, 2 for a bad
-setting, so a teacher sees at a glance whether the lesson looks right. It is a tool, not a CI test
+It exits 1 when the browser logged an error, a reloaded cell shows a dead widget or a cell failed,
+2 for a bad setting, so a teacher sees at a glance whether the lesson looks right. It is a tool, not a CI test
 (CI has no browser). Needs ``pip install selenium`` and Chromium with its driver
 (``apt-get install chromium chromium-driver``).
 
@@ -58,7 +62,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lesson", required=True, help="lesson number (6) or notebook path")
     parser.add_argument("--out", required=True, type=Path, help="folder for screenshots, console log and report")
     parser.add_argument("--ui", choices=("lab", "notebook"), default="lab", help="JupyterLab (default) or Notebook 7")
-    parser.add_argument("--train", action="store_true", help="also click the widget's train button (minutes on a CPU)")
+    parser.add_argument("--train", action="store_true", help="also click the widget's train button (seconds in fast mode)")
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for the lesson to run (default 900)")
     return parser.parse_args(argv)
 
