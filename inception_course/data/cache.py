@@ -19,9 +19,9 @@ from typing import Any, Callable
 import torch
 from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import v2
-from tqdm.auto import tqdm
 
 from ..config import data_root, writable_folder
+from ..progress import progress_bar
 from .datasets import build_dataset, default_image_size
 from .loaders import default_num_workers
 from .transforms import to_uint8_tensor, transforms_for
@@ -130,7 +130,7 @@ def _write_cache(source: _Shrunk, path: Path, short_side: int, num_workers: int 
     workers = default_num_workers() if num_workers is None else num_workers
     images, shapes, labels = [], [], []
     loader = DataLoader(source, batch_size=None, num_workers=workers)
-    for image, label in tqdm(loader, total=len(source), desc=f"caching {path.name}"):
+    for image, label in progress_bar(loader, total=len(source), desc=f"caching {path.name}"):
         images.append(image.reshape(-1))
         shapes.append(tuple(image.shape))
         labels.append(label)

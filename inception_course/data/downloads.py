@@ -30,9 +30,8 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlparse
 
-from tqdm.auto import tqdm
-
 from ..config import writable_folder
+from ..progress import progress_bar
 from .errors import ChecksumError, CorruptArchiveError, DatasetNotFoundError, DownloadError, UnsafeArchiveError
 
 COMPLETE_MARKER = ".complete"
@@ -102,7 +101,7 @@ def download_url(url: str, dest: Path, md5: str | None = None, timeout: float = 
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
             expected = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=expected, unit="B", unit_scale=True, desc=dest.name) as bar:
+            with progress_bar(total=expected, unit="B", unit_scale=True, desc=dest.name) as bar:
                 for chunk in iter(lambda: response.read(1 << 20), b""):
                     out.write(chunk)
                     bar.update(len(chunk))

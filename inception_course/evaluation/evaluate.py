@@ -41,13 +41,13 @@ import torchvision
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
 from torchvision.transforms import v2
-from tqdm.auto import tqdm
 
 from ..config import default_device
 from ..data import build_dataset
 from ..data.transforms import input_spec, to_signed_unit_range, to_uint8_tensor
 from ..models.fuse import fuse_for_inference
 from ..models.pretrained import to_model_input
+from ..progress import progress_bar
 from .crops import SCHEMES, crops
 from .metrics import DEFAULT_KS, topk_correct
 from .records import EvalResult, write_json_atomic
@@ -269,7 +269,7 @@ def evaluate(
             return net(to_model_input(views, model)).float().softmax(dim=1)
 
     on_device = ((views.to(device, non_blocking=True), labels) for views, labels in loader)
-    progress = tqdm(total=total, initial=done, desc=progress_label(name, scheme), unit="img")
+    progress = progress_bar(total=total, initial=done, desc=progress_label(name, scheme), unit="img")
     try:
         for averaged, labels in _per_image_scores(on_device, scores, batch_size, n_views):
             _check_batch(averaged, labels, done)

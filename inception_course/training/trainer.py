@@ -32,13 +32,13 @@ from typing import Any, Callable
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from ..config import default_device
 from ..data import (
     MODEL_INPUTS, TENSOR_DATASETS, DatasetNotFoundError, build_dataset, build_loader, transforms_for,
 )
 from ..models import create_model
+from ..progress import progress_bar, write
 from .checkpoint import (
     checkpoint_path, latest_checkpoint, list_checkpoints, non_finite_parts, restore_problem, rng_state, save_checkpoint,
     set_rng_state,
@@ -566,7 +566,7 @@ class Trainer:
         batches = iter(self.train_loader)
         done = self.batch_in_epoch // cfg.accum_steps
         quiet = {} if self.ctx.is_main else {"disable": True}  # not passing it lets TQDM_DISABLE=1 work
-        bar = tqdm(
+        bar = progress_bar(
             total=self.steps_per_epoch, initial=done, desc=f"epoch {self.epoch + 1}/{cfg.epochs}",
             unit="step", leave=False, dynamic_ncols=True, **quiet,
         )
@@ -705,7 +705,7 @@ class Trainer:
 
     def _say(self, message: str) -> None:
         if self.ctx.is_main:
-            tqdm.write(message)
+            write(message)
 
 
 def train(model: str = "inception_v4", data: str = "synthetic", **settings: Any) -> History:

@@ -134,7 +134,8 @@ class ResidualVsPlainExplorer(widgets.VBox):
         self.run_button.disabled = True
         self.status.value = f"training both networks into {out}... (the notebook is busy until they finish)"
         try:
-            runs = run_pair(self.pair.value, out, tag=tag, **short_run())
+            with self.output:  # the training's progress shows under the figure until the new one replaces it
+                runs = run_pair(self.pair.value, out, tag=tag, **short_run())
         except Exception as error:
             self.status.value = f"{type(error).__name__}: {error}"
             raise

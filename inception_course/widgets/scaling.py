@@ -129,10 +129,11 @@ class ActivationScalingExplorer(widgets.VBox):
             self.experiment_output.clear_output()
             with self.experiment_output:
                 print(f"training into {out_dir}... (the notebook is busy until both runs finish)")
-            self.experiment = scaling.run_scaling_experiment(
-                model=self.model.value, scales=sorted({1.0, self.scale.value}, reverse=True),
-                width=self.width.value, lr=self.lr.value, out_dir=out_dir,
-            )
+            with self.experiment_output:  # the training's progress shows here until the figure replaces it
+                self.experiment = scaling.run_scaling_experiment(
+                    model=self.model.value, scales=sorted({1.0, self.scale.value}, reverse=True),
+                    width=self.width.value, lr=self.lr.value, out_dir=out_dir,
+                )
             show_figure(self.experiment_output, plot_scaling_experiment(self.experiment))
         except Exception as error:
             show_error(self.experiment_output, error)

@@ -1,10 +1,10 @@
 """What a browser showed wrong in the residual-vs-plain explorer (issue 22): the Train button
-squeezed by its status, the toggles' labels on a line of their own, and a browser error when the
-run list shrinks."""
+squeezed by its status, the toggles' labels on a line of their own, a browser error when the
+run list shrinks, and a button's training whose progress went nowhere a student could see."""
 
 import ipywidgets as widgets
 
-from inception_course.widgets import residual_vs_plain_explorer
+from inception_course.widgets import residual, residual_vs_plain_explorer
 
 from test_residual_explorer import results, write_run  # noqa: F401 - the fixture (pytest puts tests/widgets on the path)
 
@@ -30,3 +30,26 @@ def test_the_button_keeps_its_width_and_the_toggles_their_labels_beside_them(res
     labelled = {row.children[0].value: row.children[1] for row in rows if isinstance(row.children[0], widgets.Label)}
     assert labelled == {"x axis": explorer.x_axis, "metric": explorer.metric}
     assert explorer.x_axis.description == explorer.metric.description == ""
+
+
+class WatchedOutput(widgets.Output):
+    """An Output that knows whether printed text is being captured into it right now."""
+
+    capturing = False
+
+    def __enter__(self):
+        self.capturing = True
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        self.capturing = False
+        return super().__exit__(*exc)
+
+
+def test_the_buttons_training_prints_its_progress_into_the_widget(results, tmp_path, monkeypatch):  # noqa: F811
+    explorer = residual_vs_plain_explorer(results, new_runs_dir=tmp_path / "new")
+    explorer.output = WatchedOutput()
+    seen = []
+    monkeypatch.setattr(residual, "run_pair", lambda *args, **kwargs: seen.append(explorer.output.capturing) or [])
+    explorer.run_button.click()
+    assert seen == [True]  # in the widget's output, not the log console a student never opens

@@ -68,6 +68,19 @@ def test_the_button_writes_where_it_is_told(tmp_path, monkeypatch):
     assert calls[0]["out_dir"].parent == tmp_path / "lesson06" and calls[0]["out_dir"].name.startswith("scaling-")
 
 
+def test_the_buttons_training_prints_its_progress_into_the_widget(tmp_path, monkeypatch):
+    from inception_course.experiments import scaling
+
+    from test_residual_explorer_layout import WatchedOutput
+
+    chosen = activation_scaling_explorer(width=0.0625, runs_dir=tmp_path / "lesson06")
+    chosen.experiment_output = WatchedOutput()
+    seen = []
+    monkeypatch.setattr(scaling, "run_scaling_experiment", lambda **kwargs: seen.append(chosen.experiment_output.capturing) or [])
+    chosen.run_button.click()
+    assert seen == [True]  # in the widget's output, not the log console a student never opens
+
+
 def test_bad_arguments_say_what_is_allowed():
     with pytest.raises(ValueError, match="width must be one of"):
         activation_scaling_explorer(width=0.3)
