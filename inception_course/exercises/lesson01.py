@@ -27,8 +27,6 @@ from ..training.presets import MODEL_PRESETS
 from ..training.trainer import Trainer
 from .checking.authorship import refuse_library
 from .checking.compare import (
-    IN_PLACE,
-    Untouched,
     as_number,
     build,
     compare_block_at_sizes,
@@ -37,6 +35,7 @@ from .checking.compare import (
     run,
     shape_of,
 )
+from .checking.inputs import IN_PLACE, Untouched
 from .checking.result import Report, checker
 
 
@@ -254,7 +253,7 @@ def check_aux_loss(report: Report, student_fn: Any) -> None:
             report.fail(f"{name}: training_loss raised {error}")
             return
         if inputs.changed():
-            report.fail(f"{name}: training_loss changed its input in place ({inputs.changed()}): {IN_PLACE}")
+            report.fail(f"{name}: training_loss changed its input in place ({', '.join(inputs.changed())}): {IN_PLACE}")
             return
         if not isinstance(answer, torch.Tensor) or answer.numel() != 1:
             report.fail(f"{name}: return the loss as a one-number tensor (so that .backward() works), got {shape_of(answer)}")

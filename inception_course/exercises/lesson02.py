@@ -24,8 +24,6 @@ from ..models.inception_v3 import ReductionA as V3Reduction
 from ..models.layers import ConvBNReLU, InceptionBlock
 from .checking.authorship import refuse_library
 from .checking.compare import (
-    IN_PLACE,
-    Untouched,
     build,
     compare_built_block,
     count_parameters,
@@ -34,6 +32,7 @@ from .checking.compare import (
     run,
     shape_of,
 )
+from .checking.inputs import IN_PLACE, Untouched
 from .checking.result import Report, checker
 
 #: (in_channels, out_channels, n, batch size, height, width): wider, narrower, odd widths; batch
@@ -123,7 +122,7 @@ def _check_output(report: Report, module: nn.Module, convs: list[nn.Conv2d], siz
             report.fail(f"built with ({c_in}, {c_out}, {n}), calling it in {mode} mode on {shape_of(x)} raised {error}")
             return
         if inputs.changed():
-            report.fail(f"built with ({c_in}, {c_out}, {n}), your module changed its input in place ({inputs.changed()}): {IN_PLACE}")
+            report.fail(f"built with ({c_in}, {c_out}, {n}), your module changed its input in place ({', '.join(inputs.changed())}): {IN_PLACE}")
             return
         if not isinstance(output, torch.Tensor) or tuple(output.shape) != (batch, c_out, height, width):
             report.fail(
@@ -285,7 +284,7 @@ def check_label_smoothing(report: Report, student_fn: Any) -> None:
             report.fail(f"{case}: smoothed_cross_entropy raised {error}")
             return
         if inputs.changed():
-            report.fail(f"{case}: smoothed_cross_entropy changed its input in place ({inputs.changed()}): {IN_PLACE}")
+            report.fail(f"{case}: smoothed_cross_entropy changed its input in place ({', '.join(inputs.changed())}): {IN_PLACE}")
             return
         if not isinstance(answer, torch.Tensor) or answer.numel() != 1:
             report.fail(f"{case}: return the loss as a one-number tensor, got {shape_of(answer)}")

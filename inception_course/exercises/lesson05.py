@@ -18,15 +18,12 @@
   Inception-ResNet-v1 from the library's stem and blocks (the comparison is in
   :mod:`.checking.networks`).
 
-A block that writes into its input (``x += ...`` where ``x`` is the caller's tensor) fails. The
-helpers under "Shared by the checkers of lessons 5-9" (:class:`Untouched`, :func:`fresh_generator`)
-are used by lessons 6-9 too.
+A block that writes into its input (``x += ...`` where ``x`` is the caller's tensor) fails.
 """
 
 from __future__ import annotations
 
 import copy
-import os
 from typing import Any, Callable
 
 import torch
@@ -53,67 +50,9 @@ from .checking.compare import (
     run,
     shape_of,
 )
+from .checking.inputs import Untouched, fresh_generator
 from .checking.networks import compare_network
 from .checking.result import Report, checker
-
-
-# Shared by the checkers of lessons 5-9 (to move into checking/ with the rest of the shared machinery).
-
-
-def fresh_generator() -> tuple[torch.Generator, int]:
-    """A generator seeded afresh for each checker call (and its seed, to name in messages): the
-    inputs drawn from it differ from call to call, so only a right answer passes every call."""
-    seed = int.from_bytes(os.urandom(4), "little")
-    return torch.Generator().manual_seed(seed), seed
-
-
-def _frozen(value: Any) -> Any:
-    """A copy of ``value`` to compare with later: tensors, modules (weights, buffers and mode),
-    and lists, tuples and dicts of them; anything else is copied as it is."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().clone()
-    if isinstance(value, nn.Module):
-        return value.training, {name: tensor.detach().clone() for name, tensor in value.state_dict().items()}
-    if isinstance(value, (list, tuple)):
-        return [_frozen(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _frozen(item) for key, item in value.items()}
-    return copy.deepcopy(value)
-
-
-def _same_frozen(a: Any, b: Any) -> bool:
-    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
-        return (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.shape == b.shape
-                and a.dtype == b.dtype and bool(torch.equal(a, b)))
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_same_frozen(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same_frozen(a[key], b[key]) for key in a)
-    return bool(a == b)
-
-
-class Untouched:
-    """Remembers what a checker hands to the student's code; :meth:`changed` names what came back
-    modified in place (a module's weights, buffers or mode included), which a caller would not expect."""
-
-    def __init__(self, **inputs: Any) -> None:
-        self.inputs = inputs
-        self.copies = {name: _frozen(value) for name, value in inputs.items()}
-
-    def changed(self) -> list[str]:
-        return [name for name, value in self.inputs.items() if not _same_frozen(self.copies[name], _frozen(value))]
-
-    def refuse_changes(self, report: Report, what: str = "your function") -> bool:
-        """Fail ``report`` (and return True) when an input was modified in place."""
-        changed = self.changed()
-        if changed:
-            report.fail(
-                f"{what} changed its input{'s' if len(changed) > 1 else ''} {', '.join(changed)} in place: the caller"
-                " gets its data back altered; work on copies or with out-of-place operations (x * s, not x.mul_(s);"
-                " no x += ...), and leave a model's weights and mode as they came"
-            )
-            return True
-        return False
 
 
 #: (in_channels, out_channels, stride, grid): the identity, then projections for more channels, for a

@@ -35,7 +35,7 @@ from ..training.trainer import Trainer
 from .checking.authorship import refuse_library
 from .checking.compare import as_number, run, shape_of
 from .checking.result import Report, checker
-from .lesson05 import Untouched, fresh_generator
+from .checking.inputs import Untouched, fresh_generator
 
 PAPER = (0.9, 1.0, 0.9)  # (decay, eps, momentum)
 

@@ -34,7 +34,7 @@ from ..training.history import History
 from .checking.authorship import refuse_library
 from .checking.compare import as_number, run
 from .checking.result import Report, checker
-from .lesson05 import Untouched
+from .checking.inputs import Untouched
 
 
 def _runs_untouched(*runs: Run) -> Untouched:

@@ -32,7 +32,7 @@ from ..evaluation.metrics import topk_error
 from .checking.authorship import refuse_library
 from .checking.compare import as_number, run, shape_of
 from .checking.result import Report, checker
-from .lesson05 import Untouched, fresh_generator
+from .checking.inputs import Untouched, fresh_generator
 
 #: (examples, classes, k): odd example counts, so that an error rounded to one decimal is wrong;
 #: k above the number of classes (every row is then right); one example alone.

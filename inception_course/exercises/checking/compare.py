@@ -13,7 +13,7 @@ and :func:`compare_built_block` (plus the refusal of the library's parts and tra
 modules (stems, heads: outputs of any shape) through :func:`compare_modules`. :func:`build` calls
 the class or builder function a student hands in.
 
-For functions: :func:`run` calls the student's code (with gradients for a loss), :class:`Untouched`
+For functions: :func:`run` calls the student's code (with gradients for a loss), :class:`~.inputs.Untouched`
 tells whether it changed its inputs in place, :func:`gradient_problem` back-propagates a loss
 against the reference's, and :func:`as_number`, :func:`as_int`, :func:`as_bool` read an answer
 given as a Python or numpy scalar or a one-element tensor.
@@ -29,6 +29,7 @@ from torch import nn
 
 from ...models.layers import ConvBNReLU, InceptionBlock
 from .authorship import refuse_library
+from .inputs import IN_PLACE, Untouched
 from .result import Report
 
 BLOCK_PARTS = (ConvBNReLU, InceptionBlock)  # what a block exercise may be built from
@@ -52,48 +53,6 @@ def run(module: Callable[..., Any], *args: Any, grad: bool = False) -> tuple[Any
             return module(*args), None
     except Exception as error:  # noqa: BLE001 - any error in student code becomes a message
         return None, f"{type(error).__name__}: {error}"
-
-
-class Untouched:
-    """Copies of the tensors in a call's arguments (inside tuples, lists and dicts too), to tell
-    afterwards whether the call changed one in place: its values, or PyTorch's count of in-place
-    operations on it (``x.relu_()`` on an all-positive tensor changes no value but is still caught).
-
-    >>> inputs = Untouched(x, labels); output, error = run(student_fn, x, labels); inputs.changed()
-    """
-
-    def __init__(self, *args: Any) -> None:
-        self.tensors = [(where, t, t.detach().clone(), t._version) for where, t in _tensors(args, "argument")]
-
-    def changed(self) -> str | None:
-        """Which input was changed, in words (``"argument 1[0], a tensor of shape (4, 5)"``), or ``None``."""
-        for where, tensor, copy, version in self.tensors:
-            if tensor._version != version or not torch.equal(tensor.detach(), copy):
-                return f"{where}, a tensor of shape {tuple(tensor.shape)}"
-        return None
-
-
-IN_PLACE = (
-    "leave the input as it is and compute new tensors (no x.add_(...), x += ..., x[...] = ... or"
-    " inplace=True applied to the input: the caller may still need it)"
-)
-
-
-def _tensors(value: Any, where: str) -> list[tuple[str, torch.Tensor]]:
-    """Every tensor in ``value`` (a tuple of arguments at the top), with where it is."""
-    if isinstance(value, torch.Tensor):
-        return [(where, value)]
-    if isinstance(value, (tuple, list)):
-        items = enumerate(value)
-    elif isinstance(value, dict):
-        items = value.items()
-    else:
-        return []
-    found = []
-    for key, item in items:
-        name = f"{where} {key + 1}" if where == "argument" else f"{where}[{key!r}]"
-        found += _tensors(item, name)
-    return found
 
 
 def randomize_batchnorm(module: nn.Module, seed: int = 0) -> None:
@@ -255,7 +214,7 @@ def compare_block(
     inputs = Untouched(x)
     output, error = run(student, x)
     if error is None and inputs.changed():
-        report.fail(f"your block changed its input in place ({inputs.changed()}): {IN_PLACE}")
+        report.fail(f"your block changed its input in place ({', '.join(inputs.changed())}): {IN_PLACE}")
         return
     if error is not None:
         hint = ""
@@ -489,7 +448,7 @@ def compare_modules(report: Report, student: nn.Module, reference: nn.Module, x:
         report.fail(f"calling your {what} on an input of shape {tuple(x.shape)} raised {error}")
         return
     if inputs.changed():
-        report.fail(f"your {what} changed its input in place ({inputs.changed()}): {IN_PLACE}")
+        report.fail(f"your {what} changed its input in place ({', '.join(inputs.changed())}): {IN_PLACE}")
         return
     if not isinstance(output, torch.Tensor) or output.shape != expected.shape:
         got = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__

@@ -22,8 +22,6 @@ from ...models import inception_v4 as v4
 from ...models.layers import ResidualInceptionBlock
 from .authorship import refuse_library
 from .compare import (
-    IN_PLACE,
-    Untouched,
     compare_training_mode,
     copy_state_in_order,
     count_parameters,
@@ -32,6 +30,7 @@ from .compare import (
     run,
     shape_of,
 )
+from .inputs import IN_PLACE, Untouched
 from .result import Report
 
 BLOCK_TYPES = (
@@ -146,7 +145,7 @@ def compare_network(
             report.fail(f"{case}: calling your network raised {error}{hint}{_stage_hint(reference, x)}")
             return
         if inputs.changed():
-            report.fail(f"{case}: your network changed its input in place ({inputs.changed()}): {IN_PLACE}")
+            report.fail(f"{case}: your network changed its input in place ({', '.join(inputs.changed())}): {IN_PLACE}")
             return
         if not isinstance(output, torch.Tensor) or output.shape != expected.shape:
             got = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from inception_course.exercises.checking.compare import Untouched, as_bool, as_int, as_number, gradient_problem, sizes
+from inception_course.exercises.checking.compare import as_bool, as_int, as_number, gradient_problem, sizes
+from inception_course.exercises.checking.inputs import Untouched
 
 
 @pytest.mark.parametrize("value", [0.25, 1, np.float32(0.25), np.float64(0.25), np.int64(1), torch.tensor(0.25)])
@@ -42,12 +43,12 @@ def test_what_is_not_a_whole_number_is_none(value):
 def test_untouched_names_the_input_changed_in_place_even_without_a_new_value():
     x, pair = torch.randn(3), (torch.ones(2), {"y": torch.zeros(2)})
     inputs = Untouched(x, pair)
-    assert inputs.changed() is None
+    assert inputs.changed() == []
     pair[1]["y"].relu_()  # no value changes, but it was written in place
-    assert inputs.changed() == "argument 2[1]['y'], a tensor of shape (2,)"
+    assert inputs.changed() == ["argument 2[1]['y'], a tensor of shape (2,)"]
     inputs = Untouched(x, pair)
     x[0] = 5.0
-    assert inputs.changed() == "argument 1, a tensor of shape (3,)"
+    assert inputs.changed() == ["argument 1, a tensor of shape (3,)"]
 
 
 def test_gradient_problem_tells_a_rebuilt_or_cut_loss_from_the_right_one():
