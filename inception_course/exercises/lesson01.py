@@ -98,8 +98,9 @@ def _slip(branch: int, got: int, c_in: int, row: InceptionRow, grid: int) -> str
 
 
 def _macs_cases() -> list[tuple[str, int, InceptionRow, int]]:
-    """(name, c_in, row, grid): five rows of Table 1, then three made-up modules drawn with a seeded
-    generator (odd widths, odd and even grids), so that answers typed in for Table 1 do not pass."""
+    """(name, c_in, row, grid): five rows of the GoogLeNet paper's Table 1, then three made-up modules
+    drawn with a seeded generator (odd widths, odd and even grids), so that answers typed in from the
+    GoogLeNet paper's Table 1 do not pass."""
     inputs = module_inputs()
     cases = [(f"module {name}", inputs[name][0], TABLE_1[name], inputs[name][1]) for name in ("3a", "3b", "4a", "4e", "5b")]
     generator = torch.Generator().manual_seed(1)
