@@ -19,7 +19,8 @@ from .crops import SCHEMES, crops, scales_for
 from .ensemble import Ensemble
 from .evaluate import evaluate, evaluation_dataset, raw_image_transform
 from .metrics import topk_accuracy, topk_correct, topk_error, topk_hits
-from .precision import PrecisionTrade, inference_dtype, precision_trade
+from .precision import inference_dtype
+from .precision_trade import PrecisionTrade, precision_trade
 from .predict import predict
 from .records import EvalResult, load_record, save_record
 from .tables import PAPER_NAMES, PAPER_TABLES, ResultRow, ResultsTable, paper_results, results_table

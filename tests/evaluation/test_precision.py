@@ -119,3 +119,10 @@ def test_precision_trade_sees_a_changed_top1_class():
     assert trade.agreement == 0.0  # every image's top-1 class changed
     assert (trade.top1_fp32, trade.top1_bf16) == (1.0, 0.0)
     assert trade.max_prob_diff == pytest.approx(0.00075, abs=2e-4)  # softmax of a 0.003 gap, gone in bf16
+
+
+def test_precision_trade_cuts_uncropped_images_of_any_size():
+    trade = precision_trade(tiny_cnn(), LabelledByBrightness([3, 1, 4, 1]), crop_size=32, batch_size=3)
+    assert trade.n_images == 4 and 0 <= trade.agreement <= 1
+    with pytest.raises(ValueError, match="at least 1"):
+        precision_trade(tiny_cnn(), images(2, 0), limit=0)
