@@ -43,10 +43,11 @@ class Conv1x1(nn.Conv2d):
     """A plain 1x1 conv that always runs on oneDNN on the CPU.
 
     For a single thread and batches under 16, PyTorch sends 1x1 convs to its generic im2col + GEMM
-    kernel (ATen's ``use_mkldnn`` rule, written when that was faster single-threaded); on the CPU
-    measured here oneDNN runs them much faster (``benchmarks/inference_speed.py`` shows the
-    difference for whole networks), and 1x1 convs carry a large share of an Inception network's
-    multiply-adds. Elsewhere (GPU, other dtypes, autocast, tracing) it is an ordinary ``nn.Conv2d``.
+    kernel (ATen's ``use_mkldnn`` rule, written when that was faster single-threaded). Whether oneDNN
+    is faster depends on the CPU: on an AVX2 EPYC it made whole networks 6-23% faster, on an
+    AVX-512 EPYC it changed nothing measurable for Inception-v4 (the README's Speed section;
+    ``benchmarks/inference_speed.py`` measures it). It never measured slower, so it stays.
+    Elsewhere (GPU, other dtypes, autocast, tracing) it is an ordinary ``nn.Conv2d``.
     """
 
     @classmethod
