@@ -17,7 +17,7 @@ Three rewrites, each exact up to float rounding, give an eval-only copy of a net
   otherwise skips for them.
 
 ``dtype=torch.bfloat16`` gives the same copy with its weights in bfloat16: it takes float32 input
-and returns float32 output, computing in between in bf16 (8 bits of mantissa instead of 24). On a
+and returns float32 output, computing in between in bf16 (8 significant bits instead of float32's 24). On a
 CPU with native bf16 dot products (``avx512_bf16`` or AMX, see :mod:`inception_course.cpu`) that is
 the fast path; elsewhere oneDNN emulates bf16 through fp32 and it is slower than fp32.
 
