@@ -42,7 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="fresh training images per epoch")
     parser.add_argument("--test-images", type=int, default=4000, help="labelled test images compared (default 4000)")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--run", type=Path, default=None, help="keep the training run in this folder (default: a temporary one)")
+    parser.add_argument("--run", type=Path, default=None,
+                        help="keep the training run in this folder (default: a temporary one)")
     parser.add_argument("--out", type=Path, default=None, help="write the results with provenance to this JSON file")
     args = parser.parse_args(argv)
     if min(args.epochs, args.train_images, args.test_images, args.threads) < 1:

@@ -16,7 +16,8 @@ backend), warmed up until compiled, then timed the same way. ``--ablate`` adds
 ablation: what each rewrite gains on this machine.
 
 **At the hardware's limit?** The run first measures this core's matrix-product peak (the best of
-several ``n x n`` products, in float32, and in bf16 where the CPU has native bf16), then prints each side's achieved GFLOP/s (2 x the network's multiply-adds, counted
+several ``n x n`` products, in float32, and in bf16 where the CPU has native bf16), then prints
+each side's achieved GFLOP/s (2 x the network's multiply-adds, counted
 by ``inception_course.models.describe``, x batch / time) and its fraction of that peak.
 
 **bf16** (``--dtype bfloat16``): rows for ``fuse_for_inference(model, dtype=torch.bfloat16)`` against
@@ -90,7 +91,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if min(args.batch_size, args.image_size, args.repeats) < 1 or args.warmup < 0:
         parser.error("--batch-size, --image-size and --repeats must be at least 1, --warmup at least 0")
     if args.dtype == "bfloat16" and args.bf16:
-        parser.error("--bf16 (autocast on both sides) and --dtype bfloat16 (the bf16 fused copy) are two questions: ask one")
+        parser.error("--bf16 (autocast on both sides) and --dtype bfloat16 (the bf16 fused copy) are two "
+                     "questions: ask one")
     # model_speed's provenance() records these settings; say what this script compares.
     args.channels_last, args.amp = True, args.bf16
     return args
@@ -245,7 +247,8 @@ def main(argv: list[str] | None = None) -> None:
           f"{args.image_size} px, median of {args.repeats} ({args.clock} clock), "
           f"channels-last{', bf16 autocast' if args.bf16 else ', fp32'}")
     if args.dtype == "bfloat16" and args.device == "cpu" and not has_native_bf16():
-        print("# this CPU has no native bf16 (avx512_bf16 / AMX): bf16 is emulated, its times say nothing of a CPU that has it")
+        print("# this CPU has no native bf16 (avx512_bf16 / AMX): bf16 is emulated, its times say nothing "
+              "of a CPU that has it")
     # An emulated bf16 product has no peak worth comparing with (a generic kernel, ~1 GFLOP/s here).
     dtypes = ["float32"] + (["bfloat16"] if args.device == "cuda" or has_native_bf16() else [])
     peaks = {dtype: matmul_peak(getattr(torch, dtype), args) for dtype in dtypes}

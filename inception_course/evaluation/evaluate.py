@@ -241,7 +241,7 @@ def evaluate(
         scheme: ``"single"``, ``"12"`` or ``"144"`` (see :mod:`~inception_course.evaluation.crops`).
         batch_size: views per forward pass; views of consecutive images share passes.
         device: default: CUDA, else MPS, else CPU (the model is moved there and left there).
-        amp: autocast (float16 on CUDA, bfloat16 elsewhere); default: on with CUDA only.
+        amp: autocast (float16 on CUDA, bfloat16 elsewhere); default: on with CUDA only (off with bf16=True).
         limit: evaluate the first ``limit`` images only.
         resume_path: a JSON file for the running counts; an interrupted call resumes from it.
         crop_size: default: the model's ``default_image_size``.
