@@ -42,9 +42,15 @@ def rows(path: Path) -> list[str]:
     on = f"{prov['date'][:10]}, torch {prov['torch']}"
     return [
         f"| {r['model']} | {r['reference']} | {r['mode']} | {r['ours_ms']:.1f} | {r['theirs_ms']:.1f} "
-        f"| {r['ratio']:.2f} | {ratio_range(r)} | {size} | {on} |"
+        f"| {r['ratio']:.2f} | {ratio_range(r)} | {peak_shares(r)} | {size} | {on} |"
         for r in record["results"]
     ]
+
+
+def peak_shares(result: dict) -> str:
+    """Each side's achieved GFLOP/s as a share of the run's matmul peak (``inference_speed.py``), or -."""
+    shares = [result.get(f"{side}_peak_fraction") for side in ("ours", "theirs")]
+    return " / ".join(f"{share:.0%}" for share in shares) if None not in shares else "-"
 
 
 def main(paths: list[str]) -> None:
@@ -54,8 +60,9 @@ def main(paths: list[str]) -> None:
     for line in machines:
         print(f"* measured on {line}")
     print()
-    print("| model | reference | mode | ours (ms) | reference (ms) | ratio (median) | ratio range over repeats | settings | date, torch |")
-    print("|---|---|---|---:|---:|---:|---|---|---|")
+    print("| model | reference | mode | ours (ms) | reference (ms) | ratio (median) | ratio range over repeats "
+          "| share of matmul peak: ours / reference | settings | date, torch |")
+    print("|---|---|---|---:|---:|---:|---|---|---|---|")
     for path in paths:
         print("\n".join(rows(Path(path))))
 

@@ -2,7 +2,8 @@
 
 ``python -m inception_course.experiments.record`` trains quarter-width networks with two modules
 per grid at 75 px, batch 32, TF-style RMSProp, per-tensor clipping at 2.0, weight averaging and
-label smoothing, one torch thread, synthetic data drawn in the training process. This script builds
+label smoothing, one torch thread, on the recorder's data (``PAIR_DEFAULTS["data"]``, drawn in the
+training process). This script builds
 that :class:`~inception_course.training.Trainer` (``record.PAIR_DEFAULTS``) and measures, in one
 process and interleaved (who goes first alternates every round, so changes in load hit both):
 
@@ -74,11 +75,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def make_trainer(model: str, out: str, num_images: int) -> Trainer:
-    """A trainer with the recorder's pair settings (auxiliary loss off, data drawn in-process)."""
-    settings = {k: v for k, v in PAIR_DEFAULTS.items() if k not in ("num_images", "epochs")}
+    """A trainer with the recorder's pair settings and data (``num_images`` fresh training images per
+    epoch; auxiliary loss off, data drawn in-process)."""
+    settings = {k: v for k, v in PAIR_DEFAULTS.items() if k not in ("epochs", "data", "data_kwargs")}
     config = TrainConfig.from_preset(
-        model, "synthetic", out=out, device="cpu", epochs=10**6, aux_weights=(), num_workers=0,
-        data_kwargs={"num_images": num_images}, **settings,
+        model, PAIR_DEFAULTS["data"], out=out, device="cpu", epochs=10**6, aux_weights=(), num_workers=0,
+        data_kwargs={**PAIR_DEFAULTS["data_kwargs"], "train_images": num_images}, **settings,
     )
     return Trainer(config)
 

@@ -7,7 +7,10 @@
   (batched, autocast on GPU, ``limit`` and ``resume_path`` for long 144-crop runs);
 * :func:`results_table` - paper rows (:data:`PAPER_TABLES`) and measured ones, side by side;
 * :func:`save_record` / :func:`load_record` - results with provenance in a JSON file;
-* :func:`predict` - the top-5 ImageNet classes of a photo.
+* :func:`predict` - the top-5 ImageNet classes of a photo;
+* :func:`precision_trade` - bf16 against float32 inference on labelled images: agreement, largest
+  probability difference, accuracy of each, time ratio (``evaluate`` and ``predict`` compute in bf16
+  by default only on a CPU with native bf16).
 
 Published weights come from ``create_model(name, pretrained=True)`` (see
 :mod:`inception_course.models.pretrained` and ``docs/pretrained.md``).
@@ -18,6 +21,8 @@ from .draw_crops import draw_crops, painted_landscape, show_image, show_views
 from .ensemble import Ensemble
 from .evaluate import evaluate, evaluation_dataset, raw_image_transform
 from .metrics import topk_accuracy, topk_correct, topk_error, topk_hits
+from .precision import inference_dtype
+from .precision_trade import PrecisionTrade, precision_trade
 from .predict import predict
 from .records import EvalResult, load_record, save_record
 from .tables import PAPER_NAMES, PAPER_TABLES, ResultRow, ResultsTable, paper_results, results_table
@@ -41,6 +46,9 @@ __all__ = [
     "topk_error",
     "topk_hits",
     "predict",
+    "PrecisionTrade",
+    "inference_dtype",
+    "precision_trade",
     "EvalResult",
     "load_record",
     "save_record",

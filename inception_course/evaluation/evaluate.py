@@ -16,7 +16,9 @@ Speed
 -----
 By default the views go through ``fuse_for_inference(model)`` (batch norm folded, parallel 1x1
 convs merged, channels-last; the same outputs up to float rounding), made once per call;
-``fuse=False`` runs ``model`` itself. Views are batched *across* images: a 144-crop image does not
+``fuse=False`` runs ``model`` itself. On a CPU with native bf16 (``avx512_bf16`` or AMX) the fused copy
+computes in bfloat16 and one line says so (``bf16=False``: float32; ``bf16=True`` forces bf16
+anywhere; see :mod:`~inception_course.evaluation.precision` for the rule and its accuracy cost). Views are batched *across* images: a 144-crop image does not
 end in a short batch of its own, every forward pass but the last gets ``batch_size`` views.
 
 Long runs
@@ -50,6 +52,7 @@ from ..models.pretrained import to_model_input
 from ..progress import progress_bar
 from .crops import SCHEMES, crops
 from .metrics import DEFAULT_KS, topk_correct
+from .precision import inference_dtype
 from .records import EvalResult, write_json_atomic
 
 PARTIAL_FORMAT = "inception_course.evaluation.partial"
@@ -195,6 +198,18 @@ def _check_batch(probabilities: torch.Tensor, labels: torch.Tensor, first_index:
         )
 
 
+def _precision(
+    bf16: bool | None, fuse: bool, amp: bool | None, device: torch.device
+) -> tuple[torch.dtype, str | None]:
+    """:func:`inference_dtype` for an evaluation: bf16 is the fused copy's, and autocast (``amp``) is the
+    other way to bf16, so an explicit ``amp`` or ``fuse=False`` keeps the automatic choice at float32."""
+    if bf16 and not fuse:
+        raise ValueError("bf16=True computes fuse_for_inference's copy in bfloat16: leave fuse=True, or use amp=True")
+    if bf16 and amp:
+        raise ValueError("choose one of bf16=True (the fused copy in bfloat16) and amp=True (autocast)")
+    return inference_dtype(False if bf16 is None and (not fuse or amp) else bf16, device)
+
+
 def progress_label(name: str, scheme: str, width: int = 28) -> str:
     """A progress-bar label short enough not to wrap in a notebook: the name without its
     parenthesised remark, cut to ``width`` characters, then the scheme (e.g. ``"inception_v4 144-crop"``)."""
@@ -218,6 +233,7 @@ def evaluate(
     num_workers: int = 0,
     name: str | None = None,
     fuse: bool = True,
+    bf16: bool | None = None,
 ) -> EvalResult:
     """Top-k counts of ``model`` over ``dataset`` (un-cropped [-1, 1] images) under a crop ``scheme``.
 
@@ -225,13 +241,14 @@ def evaluate(
         scheme: ``"single"``, ``"12"`` or ``"144"`` (see :mod:`~inception_course.evaluation.crops`).
         batch_size: views per forward pass; views of consecutive images share passes.
         device: default: CUDA, else MPS, else CPU (the model is moved there and left there).
-        amp: autocast (float16 on CUDA, bfloat16 elsewhere); default: on with CUDA only.
+        amp: autocast (float16 on CUDA, bfloat16 elsewhere); default: on with CUDA only (off with bf16=True).
         limit: evaluate the first ``limit`` images only.
         resume_path: a JSON file for the running counts; an interrupted call resumes from it.
         crop_size: default: the model's ``default_image_size``.
         num_workers: DataLoader worker processes that decode images and cut views.
         name: the network's name in tables (default: :func:`network_name`).
         fuse: run :func:`~inception_course.models.fuse_for_inference`'s copy of ``model`` (default).
+        bf16: compute the fused copy in bfloat16; default: on a CPU with native bf16 only (said in one line).
     """
     if scheme not in SCHEMES:
         raise ValueError(f"unknown crop scheme {scheme!r}; choose one of: {', '.join(SCHEMES)}")
@@ -241,7 +258,8 @@ def evaluate(
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         raise ValueError(f"limit must be a number of images, 0 or more (None: all), got {limit!r}")
     device = torch.device(device) if device is not None else default_device()
-    amp = device.type == "cuda" if amp is None else amp
+    dtype, precision_note = _precision(bf16, fuse, amp, device)
+    amp = device.type == "cuda" and dtype == torch.float32 if amp is None else amp
     amp_dtype = torch.float16 if device.type == "cuda" else torch.bfloat16  # CPUs autocast to bfloat16
     settings = crop_settings(model, crop_size)
     total = len(dataset) if limit is None else min(limit, len(dataset))
@@ -254,7 +272,9 @@ def evaluate(
 
     was_training = model.training
     model.eval().to(device)
-    net = fuse_for_inference(model) if fuse else model
+    net = fuse_for_inference(model, dtype=dtype) if fuse else model
+    if precision_note:
+        print(f"evaluate: {precision_note}")
     n_views = SCHEMES[scheme]
     loader = DataLoader(
         Subset(_Views(dataset, scheme, settings), range(done, total)),
@@ -289,6 +309,7 @@ def evaluate(
         "device": str(device),
         "device_name": _device_name(device),
         "amp": amp,
+        "dtype": str(dtype).removeprefix("torch."),
         "batch_size": batch_size,
         "torch": torch.__version__,
         "torchvision": torchvision.__version__,

@@ -5,7 +5,9 @@ The photo goes through the same evaluation transform as the data sets
 through :func:`~inception_course.models.pretrained.to_model_input`, so published weights that expect
 another normalisation get it. The network that runs is ``fuse_for_inference(model)`` unless
 ``fuse=False`` (the same outputs up to float rounding; the copy is made per call, so for many
-photos fuse once yourself and pass the fused copy).
+photos fuse once yourself and pass the fused copy). On a CPU with native bf16 the fused copy computes
+in bfloat16 and one line says so (``bf16=False`` for float32, ``bf16=True`` to force it; see
+:mod:`~inception_course.evaluation.precision`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ..models.fuse import fuse_for_inference
 from ..models.pretrained import to_model_input
 from .crops import central_crop
 from .evaluate import check_positive_int, crop_settings
+from .precision import inference_dtype
 
 ImageInput = str | os.PathLike | Image.Image | torch.Tensor
 
@@ -101,6 +104,7 @@ def predict(
     class_names: Sequence[str] | None = None,
     image_size: int | None = None,
     fuse: bool = True,
+    bf16: bool | None = None,
 ) -> list[tuple[str, float]]:
     """The ``topk`` most probable ``(class name, probability)`` pairs for ``image``.
 
@@ -108,7 +112,8 @@ def predict(
     already in [-1, 1]; it is resized and centre-cropped to ``image_size`` (default: the model's
     ``default_image_size``). ``class_names`` default to the 1000 ImageNet names for a 1000-class
     model; pass ``dataset.classes`` for a network trained on another data set. ``fuse=False`` runs
-    ``model`` itself instead of its :func:`~inception_course.models.fuse_for_inference` copy.
+    ``model`` itself instead of its :func:`~inception_course.models.fuse_for_inference` copy. ``bf16``:
+    compute that copy in bfloat16 (default: on a CPU with native bf16 only, said in one line).
     """
     if not isinstance(topk, int) or topk < 1:
         raise ValueError(f"topk must be a positive number of classes, got {topk!r}")
@@ -123,10 +128,15 @@ def predict(
         class_names = imagenet_class_names()
     batch = _prepare(image, model, image_size)
     device = next(model.parameters()).device
+    if bf16 and not fuse:
+        raise ValueError("bf16=True computes fuse_for_inference's copy in bfloat16: leave fuse=True")
+    dtype, precision_note = inference_dtype(False if not fuse else bf16, device)
     was_training = model.training
     model.eval()
     try:
-        net = fuse_for_inference(model) if fuse else model
+        net = fuse_for_inference(model, dtype=dtype) if fuse else model
+        if precision_note:
+            print(f"predict: {precision_note}")
         logits = net(to_model_input(batch.to(device), model))
     finally:
         model.train(was_training)

@@ -16,6 +16,11 @@ Three rewrites, each exact up to float rounding, give an eval-only copy of a net
   On the CPU every 1x1 conv also runs on oneDNN (:class:`Conv1x1`), which single-threaded PyTorch
   otherwise skips for them.
 
+``dtype=torch.bfloat16`` gives the same copy with its weights in bfloat16: it takes float32 input
+and returns float32 output, computing in between in bf16 (8 significant bits instead of float32's 24). On a
+CPU with native bf16 dot products (``avx512_bf16`` or AMX, see :mod:`inception_course.cpu`) that is
+the fast path; elsewhere oneDNN emulates bf16 through fp32 and it is slower than fp32.
+
 Inception-ResNet blocks also get their residual ``scale`` folded into the filter-expansion conv.
 Modules that are not the course's blocks (a timm network inside an ensemble, say) keep their
 layout and batch norms; they only get eval mode, channels-last and the oneDNN 1x1 convs.
@@ -38,10 +43,11 @@ class Conv1x1(nn.Conv2d):
     """A plain 1x1 conv that always runs on oneDNN on the CPU.
 
     For a single thread and batches under 16, PyTorch sends 1x1 convs to its generic im2col + GEMM
-    kernel (ATen's ``use_mkldnn`` rule, written when that was faster single-threaded); on the CPU
-    measured here oneDNN runs them much faster (``benchmarks/inference_speed.py`` shows the
-    difference for whole networks), and 1x1 convs carry a large share of an Inception network's
-    multiply-adds. Elsewhere (GPU, other dtypes, autocast, tracing) it is an ordinary ``nn.Conv2d``.
+    kernel (ATen's ``use_mkldnn`` rule, written when that was faster single-threaded). Whether oneDNN
+    is faster depends on the CPU: on an AVX2 EPYC it made whole networks 6-23% faster, on an
+    AVX-512 EPYC it changed nothing measurable for Inception-v4 (the README's Speed section;
+    ``benchmarks/inference_speed.py`` measures it). It never measured slower, so it stays.
+    Elsewhere (GPU, other dtypes, autocast, tracing) it is an ordinary ``nn.Conv2d``.
     """
 
     @classmethod
@@ -112,26 +118,59 @@ class FusedResidualBlock(FusedInceptionBlock):
         return self.act(x + self.up(torch.cat(self.branch_outputs(x), dim=1)))
 
 
-def fuse_for_inference(model: nn.Module, onednn_1x1: bool = True) -> nn.Module:
+def fuse_for_inference(
+    model: nn.Module, onednn_1x1: bool = True, dtype: torch.dtype = torch.float32, merge_1x1: bool = True
+) -> nn.Module:
     """An eval-only copy of ``model`` that computes the same outputs faster (see the module docstring).
 
     ``model`` itself is not changed. The copy has no batch norm left, so it cannot be trained:
     calling ``.train()`` on it raises; train the original and fuse again. Its outputs equal the
     original's in eval mode up to float rounding (``tests/models/test_fuse.py`` checks 1e-4).
-    ``onednn_1x1=False`` leaves 1x1 convs to PyTorch's own choice of kernel (to measure what the
-    other rewrites gain on their own).
+    ``dtype=torch.bfloat16`` computes in bf16 (float32 in and out; see the module docstring).
+    ``onednn_1x1=False`` leaves 1x1 convs to PyTorch's own choice of kernel and ``merge_1x1=False``
+    keeps every branch's own 1x1 conv: both only to measure what each rewrite gains
+    (``benchmarks/inference_speed.py``).
     """
+    if dtype not in (torch.float32, torch.bfloat16):
+        raise ValueError(f"fuse_for_inference computes in torch.float32 or torch.bfloat16, got dtype={dtype}")
     fused = copy.deepcopy(model).eval()
     for module in fused.modules():
         if isinstance(module, ConvBNReLU) and isinstance(module.bn, nn.BatchNorm2d):
             module.conv = fuse_conv_bn_eval(module.conv, module.bn)
             module.bn = nn.Identity()
-    fused = _merge_blocks(fused)
+    if merge_1x1:
+        fused = _merge_blocks(fused)
     if onednn_1x1:
         fused = _pointwise(fused)
     fused.requires_grad_(False)
     fused.train = types.MethodType(_refuse_training, fused)  # type: ignore[method-assign]
-    return fused.to(memory_format=torch.channels_last)
+    fused = fused.to(memory_format=torch.channels_last)
+    if dtype != torch.float32:
+        fused = fused.to(dtype)
+        fused.register_forward_pre_hook(_inputs_to(dtype))
+        fused.register_forward_hook(_outputs_to_float32)
+    return fused
+
+
+def _cast(value: object, dtype: torch.dtype) -> object:
+    """Floating tensors in ``value`` (a tensor, or a tuple / list of them) cast to ``dtype``."""
+    if isinstance(value, torch.Tensor):
+        return value.to(dtype) if value.is_floating_point() else value
+    if isinstance(value, (tuple, list)):
+        return type(value)(_cast(item, dtype) for item in value)
+    return value
+
+
+def _inputs_to(dtype: torch.dtype):  # noqa: ANN202  (a forward pre-hook)
+    def hook(module: nn.Module, args: tuple) -> tuple:
+        return _cast(args, dtype)  # type: ignore[return-value]
+
+    return hook
+
+
+def _outputs_to_float32(module: nn.Module, args: tuple, output: object) -> object:
+    """float32 out, so that a bf16 copy is a drop-in replacement (softmax, metrics, comparisons)."""
+    return _cast(output, torch.float32)
 
 
 def _pointwise(module: nn.Module) -> nn.Module:

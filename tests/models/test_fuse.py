@@ -98,3 +98,36 @@ def test_fold_uses_the_running_statistics():
     x = torch.randn(1, 3, 5, 5)
     with torch.no_grad():
         assert torch.allclose(fused(x), layer(x), atol=1e-5)
+
+
+def test_bf16_copy_computes_in_bf16_and_agrees_with_float32():
+    model = small("inception_resnet_v1", "reference")
+    fused, half = fuse_for_inference(model), fuse_for_inference(model, dtype=torch.bfloat16)
+    assert {p.dtype for p in half.parameters()} == {torch.bfloat16}
+    conv = next(m for m in half.modules() if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3))
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    x = torch.randn(16, 3, 96, 96, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        exact, rounded = fused(x).softmax(dim=1), half(x)
+    assert rounded.dtype == torch.float32  # float32 in and out: a drop-in replacement
+    rounded = rounded.softmax(dim=1)
+    assert not torch.equal(rounded, exact)  # it did compute in bf16
+    # The bound: bf16 keeps 8 significant bits; on this network the probabilities move by ~0.006.
+    assert (rounded - exact).abs().max() < 0.02
+    assert (rounded.argmax(dim=1) == exact.argmax(dim=1)).float().mean() >= 15 / 16
+    assert next(model.parameters()).dtype == torch.float32  # the original is untouched
+
+
+def test_only_float32_and_bf16_are_offered():
+    with pytest.raises(ValueError, match="float32 or torch.bfloat16"):
+        fuse_for_inference(small("googlenet", "reference"), dtype=torch.float16)
+
+
+def test_merging_can_be_left_out():
+    model = small("inception_v4", "reference")
+    unmerged = fuse_for_inference(model, merge_1x1=False)
+    assert not any(isinstance(m, FusedInceptionBlock) for m in unmerged.modules())
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in unmerged.modules())
+    x = torch.randn(2, 3, 96, 96)
+    with torch.no_grad():
+        assert torch.allclose(unmerged(x), model.eval()(x), rtol=1e-4, atol=1e-4)
