@@ -11,8 +11,8 @@ def test_a_notebook_run_prints_its_bar_and_summary_as_text_on_stdout(tmp_path, m
     monkeypatch.setattr(progress, "in_notebook", lambda: True)
 
     class Shown(progress.tqdm):  # conftest.py sets TQDM_DISABLE=1; this test needs the bars drawn
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **{**kwargs, "disable": False})
+        def __init__(self, *args, **kwargs):  # at every step: a fast machine ends 6 steps within tqdm's 0.1 s
+            super().__init__(*args, **{**kwargs, "disable": False, "mininterval": 0})
 
     monkeypatch.setattr(progress, "tqdm", Shown)
     settings = tiny_settings(out=str(tmp_path / "run"), epochs=1)
