@@ -19,32 +19,7 @@ from inception_course.models.describe import describe
 from inception_course.models.googlenet import TABLE_1, AuxClassifier, InceptionModule
 from inception_course.models.layers import ConvBNReLU, InceptionBlock
 
-
-def inception_a(pool=None, order=(0, 1, 2, 3), second_padding=1, bn=True, branches=4, width0=96,
-                dropout=False, unit=ConvBNReLU, stride=1):
-    """An Inception-A built by hand, with one mistake switched on by the arguments."""
-    c = 384
-    pool = pool or nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
-    built = [
-        ConvBNReLU(c, width0, 1, bn=bn),
-        nn.Sequential(ConvBNReLU(c, 64, 1), *([nn.Dropout(0.2)] if dropout else []),
-                      ConvBNReLU(64, 96, 3, padding=second_padding, stride=stride)),
-        nn.Sequential(ConvBNReLU(c, 64, 1), unit(64, 96, 3, padding=1), ConvBNReLU(96, 96, 3, padding=1)),
-        nn.Sequential(pool, ConvBNReLU(c, 96, 1)),
-    ]
-    return InceptionBlock([built[i] for i in order][:branches])
-
-
-def module_3a(kernel_5x5=5, pool=None, order=(0, 1, 2, 3), branches=4, padding_5x5=None, dropout=False, bn=True):
-    pool = pool or nn.MaxPool2d(3, stride=1, padding=1)
-    padding_5x5 = kernel_5x5 // 2 if padding_5x5 is None else padding_5x5
-    built = [
-        ConvBNReLU(192, 64, 1, bn=bn),
-        nn.Sequential(ConvBNReLU(192, 96, 1), ConvBNReLU(96, 128, 3, padding=1)),
-        nn.Sequential(ConvBNReLU(192, 16, 1), ConvBNReLU(16, 32, kernel_5x5, padding=padding_5x5)),
-        nn.Sequential(pool, *([nn.Dropout(0.5)] if dropout else []), ConvBNReLU(192, 32, 1)),
-    ]
-    return InceptionBlock([built[i] for i in order][:branches])
+from hand_built import clears_input, inception_a, module_3a, square_only
 
 
 class Broken(nn.Module):
@@ -254,30 +229,6 @@ def test_wrong_aux_losses_fail(student, expected):
 # Wrong answers that passed when every input had one size, losses were never back-propagated,
 # inputs were not looked at after the call, and the library's layers re-wrapped counted as the student's.
 
-class SquareOnly(nn.Module):
-    """Right branches, but the output is reshaped as if every grid were square."""
-
-    def __init__(self):
-        super().__init__()
-        self.branches = module_3a().branches
-
-    def forward(self, x):
-        out = torch.cat([branch(x) for branch in self.branches], dim=1)
-        return out.reshape(x.shape[0], -1, x.shape[3], x.shape[3])
-
-
-class ClearsInput(nn.Module):
-    """Right output, but the input is zeroed afterwards (to "save memory")."""
-
-    def __init__(self):
-        super().__init__()
-        self.block = module_3a()
-
-    def forward(self, x):
-        out = self.block(x)
-        x.zero_()
-        return out
-
 
 class HoldsBranches(nn.Module):
     """Its own class and forward, over branches built elsewhere."""
@@ -293,8 +244,8 @@ class HoldsBranches(nn.Module):
 @pytest.mark.parametrize(
     "build, expected",
     [
-        (SquareOnly, "(2, 192, 16, 10), in eval mode, your block raised"),
-        (ClearsInput, "changed its input in place (argument 1"),
+        (square_only(module_3a), "(2, 192, 16, 10), in eval mode, your block raised"),
+        (clears_input(module_3a), "changed its input in place (argument 1"),
         (lambda: HoldsBranches(InceptionModule(192, *TABLE_1["3a"], bn=False).branches),
          "made of layers taken from the library's own InceptionModule"),
         (lambda: InceptionBlock(list(InceptionModule(192, *TABLE_1["3a"]).branches)), "taken from the library's own"),

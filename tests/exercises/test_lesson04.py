@@ -25,6 +25,8 @@ from inception_course.models.inception_v4 import (
 )
 from inception_course.models.layers import ConvBNReLU, InceptionBlock, scale_channels
 
+from hand_built import clears_input, inception_a, module_3a, square_only
+
 
 class ReLUBeforeBN(nn.Module):
     """Same parameters as ConvBNReLU, wrong order of operations."""
@@ -36,33 +38,6 @@ class ReLUBeforeBN(nn.Module):
 
     def forward(self, x):
         return self.bn(torch.relu(self.conv(x)))
-
-
-def inception_a(pool=None, order=(0, 1, 2, 3), second_padding=1, bn=True, branches=4, width0=96,
-                dropout=False, unit=ConvBNReLU, stride=1):
-    """An Inception-A built by hand, with one mistake switched on by the arguments."""
-    c = 384
-    pool = pool or nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
-    built = [
-        ConvBNReLU(c, width0, 1, bn=bn),
-        nn.Sequential(ConvBNReLU(c, 64, 1), *([nn.Dropout(0.2)] if dropout else []),
-                      ConvBNReLU(64, 96, 3, padding=second_padding, stride=stride)),
-        nn.Sequential(ConvBNReLU(c, 64, 1), unit(64, 96, 3, padding=1), ConvBNReLU(96, 96, 3, padding=1)),
-        nn.Sequential(pool, ConvBNReLU(c, 96, 1)),
-    ]
-    return InceptionBlock([built[i] for i in order][:branches])
-
-
-def module_3a(kernel_5x5=5, pool=None, order=(0, 1, 2, 3), branches=4, padding_5x5=None, dropout=False, bn=True):
-    pool = pool or nn.MaxPool2d(3, stride=1, padding=1)
-    padding_5x5 = kernel_5x5 // 2 if padding_5x5 is None else padding_5x5
-    built = [
-        ConvBNReLU(192, 64, 1, bn=bn),
-        nn.Sequential(ConvBNReLU(192, 96, 1), ConvBNReLU(96, 128, 3, padding=1)),
-        nn.Sequential(ConvBNReLU(192, 16, 1), ConvBNReLU(16, 32, kernel_5x5, padding=padding_5x5)),
-        nn.Sequential(pool, *([nn.Dropout(0.5)] if dropout else []), ConvBNReLU(192, 32, 1)),
-    ]
-    return InceptionBlock([built[i] for i in order][:branches])
 
 
 class Wrapper(nn.Module):
@@ -332,34 +307,11 @@ class ClampsInPlace(nn.Module):
         return x.clamp_(-1e6, 1e6)
 
 
-class SquareOnly(nn.Module):
-    """Right branches, but the output is reshaped as if every grid were square."""
-
-    def __init__(self):
-        super().__init__()
-        self.branches = inception_a().branches
-
-    def forward(self, x):
-        out = torch.cat([branch(x) for branch in self.branches], dim=1)
-        return out.reshape(x.shape[0], -1, x.shape[3], x.shape[3])
-
-
-class ClearsInput(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.block = inception_a()
-
-    def forward(self, x):
-        out = self.block(x)
-        x.zero_()
-        return out
-
-
 @pytest.mark.parametrize(
     "build, expected",
     [
-        (SquareOnly, "(2, 384, 16, 10), in eval mode, your block raised"),
-        (ClearsInput, "changed its input in place (argument 1"),
+        (square_only(inception_a), "(2, 384, 16, 10), in eval mode, your block raised"),
+        (clears_input(inception_a), "changed its input in place (argument 1"),
         (lambda: InceptionBlock(list(InceptionA(384).branches)), "made of layers taken from the library's own InceptionA"),
     ],
 )
