@@ -3,8 +3,9 @@
     python tools/time_lessons.py lessons/[0-9]*.ipynb lessons/solutions/*.ipynb
 
 Prints a Markdown table (notebook, seconds, how it ended) and the machine it ran on; the syllabus
-in docs/teaching.md quotes its output. The kernel's start-up is not counted; the imports inside the
-notebook are. Times depend on the machine and on what else runs on it, so quote them with the machine.
+in docs/teaching.md quotes its output. Each notebook runs as the grader runs it (a fresh sandboxed
+process and kernel), and its time counts all of that: start-up, the hidden set-up cell, every cell.
+Times depend on the machine and on what else runs on it, so quote them with the machine.
 """
 
 from __future__ import annotations
