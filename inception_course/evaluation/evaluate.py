@@ -151,8 +151,12 @@ def _per_image_scores(
             probabilities, labels = probabilities[complete * n_views :], labels[complete:]
 
 
-def _load_partial(path: Path | None, settings: dict[str, Any], ks: Sequence[int]) -> tuple[int, dict[int, int]]:
-    """``(images done, top-k counts)`` from an earlier run's partial file, or a fresh start."""
+def _load_partial(
+    path: Path | None, settings: dict[str, Any], precision: dict[str, Any], ks: Sequence[int]
+) -> tuple[int, dict[int, int]]:
+    """``(images done, top-k counts)`` from an earlier run's partial file, or a fresh start. Counts made
+    in another precision (bf16 or float32, autocast or not) are refused, not mixed with this call's; a
+    file written before the precision was recorded is taken as it is."""
     if path is None or not path.exists():
         return 0, {k: 0 for k in ks}
     try:
@@ -169,6 +173,12 @@ def _load_partial(path: Path | None, settings: dict[str, Any], ks: Sequence[int]
         raise ValueError(
             f"{path} holds a run with other settings ({state.get('settings')}) than this one ({settings}); "
             "pass another resume_path, or delete the file to start over"
+        )
+    saved = state.get("precision")
+    if saved is not None and saved != precision:
+        raise ValueError(
+            f"{path} counted its images computing in {saved} and this call computes in {precision}: "
+            "pass the same bf16= and amp= as the first call, another resume_path, or delete the file to start over"
         )
     return done, correct
 
@@ -266,7 +276,8 @@ def evaluate(
     name = name or network_name(model)
     run = {"network": name, "scheme": scheme, "dataset_size": len(dataset), **settings}
     resume_path = Path(resume_path) if resume_path is not None else None
-    done, correct = _load_partial(resume_path, run, ks)
+    precision = {"dtype": str(dtype).removeprefix("torch."), "amp": amp}
+    done, correct = _load_partial(resume_path, run, precision, ks)
     if done > total:
         raise ValueError(f"{resume_path} already counts {done} images, more than limit={limit}")
 
@@ -298,7 +309,8 @@ def evaluate(
             done += len(labels)
             progress.update(len(labels))
             if resume_path is not None:
-                state = {"format": PARTIAL_FORMAT, "settings": run, "n_done": done, "correct": correct}
+                state = {"format": PARTIAL_FORMAT, "settings": run, "precision": precision, "n_done": done,
+                         "correct": correct}
                 write_json_atomic(resume_path, state)
     finally:
         progress.close()
@@ -308,8 +320,7 @@ def evaluate(
         **run,
         "device": str(device),
         "device_name": _device_name(device),
-        "amp": amp,
-        "dtype": str(dtype).removeprefix("torch."),
+        **precision,
         "batch_size": batch_size,
         "torch": torch.__version__,
         "torchvision": torchvision.__version__,

@@ -101,6 +101,23 @@ def test_limit_and_resume_after_an_interruption(tmp_path):
                  ks=(1, 2), resume_path=partial)
 
 
+def test_a_resume_in_another_precision_is_refused_not_mixed(tmp_path):
+    partial = tmp_path / "partial.json"
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(BrightnessReader(shift=0.6), LabelledByBrightness(LABELS, fail_at=6), scheme="12",
+                 batch_size=24, device="cpu", ks=(1, 2), resume_path=partial)
+    assert json.loads(partial.read_text())["precision"] == {"dtype": "float32", "amp": False}
+    with pytest.raises(ValueError, match="computing in .*'float32'.* and this call computes in .*'bfloat16'"):
+        evaluate(BrightnessReader(shift=0.6), LabelledByBrightness(LABELS), scheme="12", batch_size=24,
+                 device="cpu", ks=(1, 2), resume_path=partial, bf16=True)
+    state = json.loads(partial.read_text())
+    del state["precision"]  # a file written before the precision was recorded
+    partial.write_text(json.dumps(state))
+    resumed = evaluate(BrightnessReader(shift=0.6), LabelledByBrightness(LABELS), scheme="12", batch_size=24,
+                       device="cpu", ks=(1, 2), resume_path=partial)
+    assert resumed.n_images == len(LABELS)
+
+
 def test_synthetic_data_set_end_to_end():
     data = evaluation_dataset("synthetic", "val", image_size=48, num_images=4, num_classes=NUM_CLASSES)
     image, _ = data[0]
