@@ -92,7 +92,8 @@ def plot_runs(
             ax.plot(xs, smooth(ys, smoothing), marker="." if len(xs) < 30 else None, label=group.label, color=color)
             continue
         xs, median, low, high = group.band(metric, x)
-        line = ax.plot(xs, smooth(median, smoothing), label=group.label + " (band: min-max)", color=color)[0]
+        line = ax.plot(xs, smooth(median, smoothing), label=group.label + " (band: min-max)", color=color,
+                       marker="." if len(xs) == 1 else None)[0]  # a single point draws no line
         ax.fill_between(xs, smooth(low, smoothing), smooth(high, smoothing), color=line.get_color(), alpha=0.2, lw=0)
     ax.set(xlabel=X_AXES[x], ylabel=METRICS[metric][1], title=title or "")
     if runs and own_figure:  # below the axes: the legend covers no curve however many runs there are
@@ -145,7 +146,7 @@ def plot_scaling_experiment(arms: Sequence[ScalingRun], title: str | None = None
         color = None
         for ax, metric in ((ax_loss, "train_loss"), (ax_zero, "zero_fraction"), (ax_err, "top1")):
             xs, median, low, high = runs.band(metric, "step", common=False)
-            line = ax.plot(xs, median, color=color)[0]
+            line = ax.plot(xs, median, color=color, marker="." if len(xs) == 1 else None)[0]  # one point: no line
             color = line.get_color()
             if len(group) > 1:
                 ax.fill_between(xs, low, high, color=color, alpha=0.2, lw=0)

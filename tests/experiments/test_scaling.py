@@ -85,6 +85,8 @@ def test_live_experiment_trains_both_scales_with_identical_settings(tmp_path):
         assert isinstance(arm.verdict.died, bool)
     fig = plot_scaling_experiment(arms)
     assert len(fig.axes) == 5 and len(fig.axes[0].lines) == 2  # four panels and the legend below them
+    single = [line for line in fig.axes[2].lines if len(line.get_xdata()) == 1]  # one epoch: one error point
+    assert single and all(line.get_marker() not in (None, "None", "") for line in single)  # drawn, not invisible
 
 
 def _arm(make_run, name, width, scale, seed, zeros):
