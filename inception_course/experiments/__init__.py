@@ -21,7 +21,7 @@ from .plots import (
 )
 from .residual_vs_plain import PAIRS, PairSummary, pair_of, run_pair, summarize_pair
 from .runs import Run, RunGroup, group_runs, list_runs, load_run, results_dir, smooth
-from .scaling import ScalingRun, Verdict, died, died_fractions, load_scaling_run, run_scaling_experiment
+from .scaling import ScalingRun, Verdict, died, died_fractions, load_scaling_run, run_scaling_experiment, scaling_table
 
 __all__ = [
     "BlockStats", "activation_statistics", "build_network", "measure_network", "widest_residual_block",
@@ -29,5 +29,5 @@ __all__ = [
     "plot_activation_statistics", "plot_block_gradients", "plot_residual_ratio", "plot_runs", "plot_scaling_experiment",
     "PAIRS", "PairSummary", "pair_of", "run_pair", "summarize_pair",
     "Run", "RunGroup", "group_runs", "list_runs", "load_run", "results_dir", "smooth",
-    "ScalingRun", "Verdict", "died", "died_fractions", "load_scaling_run", "run_scaling_experiment",
+    "ScalingRun", "Verdict", "died", "died_fractions", "load_scaling_run", "run_scaling_experiment", "scaling_table",
 ]

@@ -34,7 +34,7 @@ import torch
 from ..config import is_fast
 from ..training import NonFiniteLossError, Trainer, TrainConfig
 from ..training.presets import FAST_DEPTHS
-from .activations import BlockStats, activation_statistics
+from .activations import BlockStats, activation_statistics, build_network, widest_residual_block
 from .runs import Run, list_runs, load_run, results_dir
 
 DEFAULT_MODEL = "inception_resnet_v1"
@@ -186,6 +186,26 @@ def died_fractions(arms: Sequence[ScalingRun]) -> dict[tuple[float, float, float
         cell[0] += arm.verdict.died
         cell[1] += 1
     return {key: (dead, total) for key, (dead, total) in sorted(table.items(), key=lambda kv: (kv[0][0], kv[0][1], -kv[0][2]))}
+
+
+def scaling_table(arms: Sequence[ScalingRun]) -> str:
+    """The recorded experiment as text, one line per (width, lr, scale) of :func:`died_fractions`: the
+    widest residual block's channels, how many seeds died, and each seed's final top-1 error and
+    end-of-run zero fraction (the two halves of the :func:`died` verdict, so a reader can check it);
+    then where, on what and by which command the first run was recorded."""
+    lines = []
+    for (width, lr, scale), (dead, total) in died_fractions(arms).items():
+        cell = sorted((a for a in arms if (a.run.setting("width"), a.run.setting("lr"), a.scale) == (width, lr, scale)),
+                      key=lambda a: a.run.setting("seed"))
+        channels = widest_residual_block(build_network(cell[0].run.setting("model"), width=width, depths=(1, 1, 1)))
+        errors = ", ".join(f"{final_error(a.run):.1%}" for a in cell)
+        zeros = ", ".join(f"{tail_zero_fraction(a.run.curve('zero_fraction', 'step')[1]):.1%}" for a in cell)
+        lines.append(f"width {width:<6g} ({channels:>4} channels)  lr {lr:<5g} scale {scale:<4g} died in {dead} of"
+                     f" {total} | final error per seed {errors} | zeros at the end {zeros}")
+    p = arms[0].run.provenance
+    lines.append(f"\nrecorded on {p['device']} ({p['device_name']}), {p['data']} data, {p['image_size']} px,"
+                 f" torch {p['torch']}, {p['date']}: {p['command']}")
+    return "\n".join(lines)
 
 
 def scaling_settings(lr: float = DEFAULT_LR, **overrides: Any) -> dict[str, Any]:

@@ -111,3 +111,19 @@ def test_recorded_arms_are_grouped_by_width_and_died_seeds_counted_per_cell(make
     assert table == {(0.125, 0.45, 1.0): (1, 3), (0.625, 0.45, 1.0): (2, 3), (0.625, 0.45, 0.2): (0, 3)}
     assert list(table) == [(0.125, 0.45, 1.0), (0.625, 0.45, 1.0), (0.625, 0.45, 0.2)]
     assert load_scaling_run(tmp_path / "wide-1-0").verdict.died
+
+
+def test_the_recorded_table_has_one_line_per_cell_with_each_seeds_verdict_inputs():
+    from inception_course.experiments import died_fractions, list_runs, load_scaling_run, scaling_table
+    from inception_course.experiments.scaling import final_error
+
+    recorded = [load_scaling_run(run.path) for run in list_runs() if run.name.startswith("scaling-")]
+    cells = died_fractions(recorded)
+    lines = scaling_table(recorded).splitlines()
+    assert len(lines) == len(cells) + 2 and lines[-1].startswith("recorded on ")  # a blank line, then provenance
+    for line, ((width, lr, scale), (dead, total)) in zip(lines, cells.items()):
+        assert line.startswith(f"width {width:<6g}") and f"scale {scale:<4g} died in {dead} of {total} |" in line
+        seeds = [a for a in recorded if (a.run.setting("width"), a.run.setting("lr"), a.scale) == (width, lr, scale)]
+        errors = line.split("final error per seed ")[1].split(" |")[0].split(", ")
+        assert sorted(errors) == sorted(f"{final_error(a.run):.1%}" for a in seeds)
+    assert "1120 channels" in scaling_table(recorded)  # width 0.625: the wide blocks the lesson names
