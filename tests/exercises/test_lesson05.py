@@ -18,28 +18,7 @@ from inception_course.models.inception_v4 import (
 )
 from inception_course.models.layers import ConvBNReLU, ResidualInceptionBlock
 
-
-class Network(nn.Module):
-    """Stages in order, then global average pool -> dropout -> fc (``head`` changes the head)."""
-
-    def __init__(self, stages, features, num_classes, p=0.2, head="avg"):
-        super().__init__()
-        self.stages = nn.Sequential(*stages)
-        self.dropout = nn.Dropout(p)
-        self.fc = nn.Linear(features, num_classes)
-        self.head = head
-
-    def forward(self, x):
-        x = self.stages(x)
-        if self.head == "max":
-            x = x.amax((2, 3))
-        elif self.head == "relu":
-            x = torch.relu(x.mean((2, 3)) - 0.1)
-        else:
-            x = x.mean((2, 3))
-        if self.head == "late":
-            return self.dropout(self.fc(x))
-        return self.fc(self.dropout(x))
+from hand_built import Network
 
 
 def ir_v1(num_classes, width, depths, *, scales=ir.RESIDUAL_SCALES, ra="inception_resnet_v1", a_filters="inception_resnet_v1",
