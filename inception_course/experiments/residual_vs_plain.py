@@ -127,7 +127,29 @@ def run_pair(
 
 
 @dataclass(frozen=True)
-class PairSummary:
+class _TimeToTarget:
+    """How soon each network of a pair first reached a shared ``target`` error, in epochs and in
+    seconds, and the residual network's share of the plain network's (what the paper's claim is about)."""
+
+    target: float
+    plain_epochs: float
+    residual_epochs: float
+    plain_seconds: float
+    residual_seconds: float
+
+    @property
+    def epoch_fraction(self) -> float:
+        """The residual network's epochs to :attr:`target` over the plain network's."""
+        return self.residual_epochs / self.plain_epochs
+
+    @property
+    def time_fraction(self) -> float:
+        """The same in (median) wall-clock seconds."""
+        return self.residual_seconds / self.plain_seconds
+
+
+@dataclass(frozen=True)
+class PairSummary(_TimeToTarget):
     """The paper's claim as numbers, from several seeds of both networks of a pair (median curves):
     each network's final error, and how soon each reached ``target`` - the worse of the two final
     errors, an error both networks reach - in epochs and in (median) wall-clock seconds. The
@@ -142,22 +164,8 @@ class PairSummary:
     plain_range: tuple[float, float]
     residual_final: float
     residual_range: tuple[float, float]
-    target: float
-    plain_epochs: float
-    residual_epochs: float
-    plain_seconds: float
-    residual_seconds: float
     residual_reaches_plain_final: float | None
 
-    @property
-    def epoch_fraction(self) -> float:
-        """The residual network's epochs to :attr:`target` over the plain network's."""
-        return self.residual_epochs / self.plain_epochs
-
-    @property
-    def time_fraction(self) -> float:
-        """The same in (median) wall-clock seconds."""
-        return self.residual_seconds / self.plain_seconds
 
 
 def summarize_pair(runs: Sequence[Run], metric: str = "top1") -> PairSummary:
@@ -196,27 +204,14 @@ def summarize_pair(runs: Sequence[Run], metric: str = "top1") -> PairSummary:
 
 
 @dataclass(frozen=True)
-class SeedComparison:
+class SeedComparison(_TimeToTarget):
     """One seed of a pair: both networks' final errors, the shared target (the worse of the two, as in
     :func:`summarize_pair`) and how soon each network first reached it, in epochs and seconds."""
 
     seed: int
     plain_final: float
     residual_final: float
-    target: float
-    plain_epochs: float
-    residual_epochs: float
-    plain_seconds: float
-    residual_seconds: float
 
-    @property
-    def epoch_fraction(self) -> float:
-        """The residual network's epochs to :attr:`target` over the plain network's."""
-        return self.residual_epochs / self.plain_epochs
-
-    @property
-    def time_fraction(self) -> float:
-        return self.residual_seconds / self.plain_seconds
 
 
 def compare_seeds(runs: Sequence[Run], metric: str = "top1") -> list[SeedComparison]:
